@@ -1,9 +1,142 @@
-"""CLI commands: connectors (registered on the main app by :func:`register`)."""
+"""CLI commands: ``creditbridge connectors apply | status | pause | resume | restart``.
+
+They talk to a Kafka Connect worker's REST API (the scale-out path); the embedded path
+needs none of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Annotated, TypeVar
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from bridge.capture.connect import (
+    DEFAULT_URL,
+    ConnectClient,
+    ConnectorStatus,
+    apply_files,
+    wait_until_running,
+)
+from bridge.errors import BridgeError
+
+ConnectUrl = Annotated[
+    str,
+    typer.Option(
+        "--connect-url",
+        envvar="CREDITBRIDGE_CONNECT_URL",
+        help="REST address of the Kafka Connect worker.",
+    ),
+]
+Name = Annotated[str, typer.Argument(help="Connector name, as in its file.")]
+
+T = TypeVar("T")
+
+_console = Console()
+_STATE_STYLES = {"RUNNING": "green", "PAUSED": "yellow", "FAILED": "bold red"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to *app*."""
+    """Add the ``connectors`` command group to *app*."""
+    group = typer.Typer(
+        name="connectors",
+        help="Manage Debezium connectors in Kafka Connect (scale-out path).",
+        no_args_is_help=True,
+    )
+    group.command("apply")(apply)
+    group.command("status")(status)
+    group.command("pause")(pause)
+    group.command("resume")(resume)
+    group.command("restart")(restart)
+    app.add_typer(group)
+
+
+def apply(
+    files: Annotated[
+        list[Path], typer.Argument(help="Connector JSON files to create or update.")
+    ],
+    connect_url: ConnectUrl = DEFAULT_URL,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait until every task runs (0: no wait).")
+    ] = 0.0,
+) -> None:
+    """Create or update connectors from their files (idempotent)."""
+    client = ConnectClient(connect_url)
+    applied = _run(lambda: apply_files(client, files))
+    for item in applied:
+        verb = "created" if item.created else "updated"
+        _console.print(f"{verb} connector [bold]{item.name}[/] from {item.path}")
+    if wait > 0:
+        names = [item.name for item in applied]
+        statuses = _run(lambda: wait_until_running(client, names, wait))
+        _print_statuses(list(statuses.values()))
+
+
+def status(
+    name: Annotated[
+        str | None, typer.Argument(help="One connector; all when omitted.")
+    ] = None,
+    connect_url: ConnectUrl = DEFAULT_URL,
+) -> None:
+    """Show connector and task states, with the cause of any failure."""
+    client = ConnectClient(connect_url)
+    names = [name] if name else _run(client.connectors)
+    statuses = [_run(partial(client.status, n)) for n in names]
+    _print_statuses(statuses)
+    if any(not s.healthy for s in statuses):
+        raise typer.Exit(1)
+
+
+def pause(name: Name, connect_url: ConnectUrl = DEFAULT_URL) -> None:
+    """Pause a connector's tasks; offsets are kept."""
+    _run(lambda: ConnectClient(connect_url).pause(name))
+    _console.print(f"paused connector [bold]{name}[/]")
+
+
+def resume(name: Name, connect_url: ConnectUrl = DEFAULT_URL) -> None:
+    """Resume a paused connector."""
+    _run(lambda: ConnectClient(connect_url).resume(name))
+    _console.print(f"resumed connector [bold]{name}[/]")
+
+
+def restart(
+    name: Name,
+    connect_url: ConnectUrl = DEFAULT_URL,
+    only_failed: Annotated[
+        bool, typer.Option(help="Restart only the failed tasks.")
+    ] = False,
+) -> None:
+    """Restart a connector and its tasks."""
+    _run(lambda: ConnectClient(connect_url).restart(name, only_failed=only_failed))
+    _console.print(f"restarted connector [bold]{name}[/]")
+
+
+def _run(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except BridgeError as exc:
+        _console.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _print_statuses(statuses: list[ConnectorStatus]) -> None:
+    table = Table("connector", "task", "state", "worker", "error")
+    for s in statuses:
+        table.add_row(s.name, "-", _styled(s.state), s.worker, _first_line(s.trace))
+        for task in s.tasks:
+            row = ("", str(task.id), _styled(task.state), task.worker, task.error or "")
+            table.add_row(*row)
+    _console.print(table)
+
+
+def _styled(state: str) -> str:
+    style = _STATE_STYLES.get(state, "")
+    return f"[{style}]{state}[/]" if style else state
+
+
+def _first_line(trace: str | None) -> str:
+    return trace.strip().splitlines()[0] if trace else ""
