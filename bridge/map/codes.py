@@ -1,0 +1,109 @@
+"""Identifiers of the domain: USCCs, penalty decision numbers, ID numbers.
+
+Pure functions with no state, so the mapping transforms, the expression functions and
+the reconciliation reports all agree on one definition (DOMAIN.md section 3).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE: Final = {symbol: value for value, symbol in enumerate(USCC_ALPHABET)}
+_USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
+USCC_LENGTH: Final = 18
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why *code* is not a valid USCC (GB 32100-2015), or ``None`` when it is.
+
+    The code is taken as given: callers trim and upper-case first if they want to.
+    """
+    if len(code) != USCC_LENGTH:
+        return f"USCC {code!r} has {len(code)} characters, not 18"
+    for position, symbol in enumerate(code, start=1):
+        if symbol not in _USCC_VALUE:
+            return (
+                f"USCC {code!r} has {symbol!r} at position {position}, which is not "
+                "in the USCC alphabet (0-9 and A-Z without I, O, S, V, Z)"
+            )
+    expected = uscc_check_character(code[:17])
+    if code[17] != expected:
+        return (
+            f"USCC {code!r} has check character {code[17]!r}, but positions 1-17 "
+            f"give {expected!r}"
+        )
+    return None
+
+
+def uscc_check_character(body: str) -> str:
+    """The check character for the first 17 characters of a USCC."""
+    total = sum(_USCC_VALUE[s] * w for s, w in zip(body, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: object) -> bool:
+    return isinstance(code, str) and uscc_problem(code) is None
+
+
+# Bracket characters seen around the year of a decision number. The small tortoise
+# shell pair U+FE5D/U+FE5E is what NFKC turns into 〔〕, so it belongs here as well.
+_OPEN: Final = "[［【(（〔﹝"
+_CLOSE: Final = "]］】)）〕﹞"
+_YEAR_IN_BRACKETS: Final = re.compile(
+    "[" + re.escape(_OPEN) + r"]([0-9]{4})[" + re.escape(_CLOSE) + "]"
+)
+_WHITESPACE: Final = re.compile(r"\s+")
+_LEADING_ZEROS: Final = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+def _ascii_digits(text: str) -> str:
+    """NFKC-fold decimal digits only (full-width ９ to 9); other characters stay."""
+    if text.isascii():
+        return text
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if unicodedata.category(ch) == "Nd" else ch
+        for ch in text
+    )
+
+
+def fold_decision_number(text: str) -> str:
+    """The matching form of a penalty decision number.
+
+    Strips all whitespace, folds digits to ASCII and any bracket pair around a 4-digit
+    year to 〔〕. 第 and leading zeros are kept on purpose: ``第123号`` and ``123号``
+    may be different documents, so :func:`decision_number_near_match` reports them
+    instead of this function merging them.
+    """
+    folded = _ascii_digits(_WHITESPACE.sub("", text))
+    return _YEAR_IN_BRACKETS.sub(r"〔\1〕", folded)
+
+
+def decision_number_near_match(left: str, right: str) -> str | None:
+    """A warning when two decision numbers differ only by 第 or leading zeros.
+
+    Returns ``None`` when they fold to the same form (a match) or differ in more than
+    that (no match). A near-match is for a person to decide, never merged silently.
+    """
+    folded_left, folded_right = fold_decision_number(left), fold_decision_number(right)
+    if folded_left == folded_right:
+        return None
+    if _loose(folded_left) != _loose(folded_right):
+        return None
+    return (
+        f"decision numbers {left!r} and {right!r} differ only by 第 or leading zeros; "
+        "they are not treated as the same decision, check them by hand"
+    )
+
+
+def _loose(folded: str) -> str:
+    return _LEADING_ZEROS.sub("", folded.replace("第", ""))
+
+
+def mask_id_number(id_number: str) -> str:
+    """``520102199001013128`` -> ``520102********3128``: region and last four only."""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
