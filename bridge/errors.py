@@ -47,3 +47,7 @@ class MappingError(PermanentError):
 
 class ApplyError(PermanentError):
     """The target database refused a row for a reason retrying cannot fix."""
+
+
+class DevEnvError(PermanentError):
+    """The local development servers could not be set up, started or stopped."""
