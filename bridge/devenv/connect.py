@@ -71,6 +71,7 @@ _CLASSPATH_PREFIXES = (
     "debezium-connector-postgres-",
     "debezium-ddl-parser-",
     "debezium-embedded-",
+    "debezium-openlineage-api-",
     "debezium-storage-file-",
     "debezium-storage-kafka-",
     "debezium-util-",
