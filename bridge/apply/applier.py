@@ -1,0 +1,339 @@
+"""The apply stage: one batch of map results into the target, exactly once.
+
+A batch is one target transaction holding its rows, its dead letters and the new
+checkpoint (and Kafka offsets on the scale-out path). :meth:`Applier.apply_batch`
+returns only after the commit, so the caller may then acknowledge the batch to
+Debezium; a crash before that means redelivery, and redelivered events whose position
+is not past the stored checkpoint are skipped.
+
+Snapshot events (``position.snapshot``) share their position, so the checkpoint cannot
+tell them apart: they are always applied again. That is harmless because a snapshot
+read is an upsert of the row's current state, and their dead letters are found again
+by fingerprint instead of being added twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from bridge.apply import deadletter
+from bridge.apply.deadletter import DeadLetter
+from bridge.apply.dialects import TargetDialect, dialect_for
+from bridge.apply.errors import (
+    ErrorKind,
+    RowRefusedError,
+    TargetRefusedError,
+    TargetUnavailableError,
+    driver_message,
+)
+from bridge.apply.faults import fault_point
+from bridge.apply.plan import KeyPlan, plan_batch
+from bridge.apply.policy import ConflictPolicy
+from bridge.apply.retry import RetrySettings, run_with_retries
+from bridge.apply.schema import conflict
+from bridge.apply.target import TargetTable, reflect_target
+from bridge.apply.writer import TableWriter
+from bridge.checkpoint import read_checkpoint, write_checkpoint, write_offsets
+from bridge.events import SourcePosition
+from bridge.map.results import (
+    Filtered,
+    MapResult,
+    Rejection,
+    TargetOperation,
+    TargetRow,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    """What one batch did; ``position`` is the checkpoint after it."""
+
+    applied: int = 0
+    dead_lettered: int = 0
+    parked: int = 0
+    filtered: int = 0
+    skipped: int = 0
+    position: SourcePosition | None = None
+    dead_letter_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    failures: list[DeadLetter] = field(default_factory=list)
+    parked: list[KeyPlan] = field(default_factory=list)
+
+
+class Applier:
+    """Writes map results of any number of pipelines into one target database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policies: Mapping[str, ConflictPolicy] | None = None,
+        default_policy: ConflictPolicy | None = None,
+        retry: RetrySettings | None = None,
+    ) -> None:
+        self.engine = engine
+        self.dialect: TargetDialect = dialect_for(engine.dialect.name)
+        self.policies = dict(policies or {})
+        self.default_policy = default_policy or ConflictPolicy()
+        self.retry = retry or RetrySettings()
+        self._targets: dict[tuple[str, tuple[str, ...]], TargetTable] = {}
+
+    def apply_batch(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        kafka_offsets: Mapping[tuple[str, int], int] | None = None,
+    ) -> ApplyReport:
+        """Apply *results* in one transaction; return after the commit."""
+        report = run_with_retries(
+            lambda: self._apply_once(pipeline, results, kafka_offsets),
+            self.retry,
+            f"batch of {len(results)} events for pipeline {pipeline}",
+        )
+        fault_point("after_commit")
+        log.info(
+            "pipeline %s: %s applied, %s dead-lettered, %s parked, %s filtered, "
+            "%s skipped as already applied; position %s",
+            pipeline,
+            report.applied,
+            report.dead_lettered,
+            report.parked,
+            report.filtered,
+            report.skipped,
+            report.position,
+        )
+        return report
+
+    def write_rows(
+        self, connection: Connection, pipeline: str, rows: Sequence[TargetRow]
+    ) -> list[DeadLetter]:
+        """Write *rows* inside the caller's transaction; return the refused ones.
+
+        Parked rows go to ``bridge.conflict`` here too. Used by replay as well.
+        """
+        outcome = self._write(connection, rows)
+        self._park(connection, pipeline, outcome.parked)
+        return outcome.failures
+
+    def _apply_once(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        kafka_offsets: Mapping[tuple[str, int], int] | None,
+    ) -> ApplyReport:
+        with (
+            _translated(self.dialect, f"pipeline {pipeline}"),
+            self.engine.connect() as conn,
+            conn.begin(),
+        ):
+            return self._apply_in(conn, pipeline, results, kafka_offsets)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_in(
+        self,
+        connection: Connection,
+        pipeline: str,
+        results: Sequence[MapResult],
+        kafka_offsets: Mapping[tuple[str, int], int] | None,
+    ) -> ApplyReport:
+        stored = read_checkpoint(connection, pipeline, lock=True)
+        fresh, position = _fresh(results, stored.position if stored else None)
+        report = ApplyReport(skipped=len(results) - len(fresh), position=position)
+
+        rows = [result for result in fresh if isinstance(result, TargetRow)]
+        outcome = self._write(connection, rows)
+        self._park(connection, pipeline, outcome.parked)
+        fault_point("after_rows")
+
+        letters = [_rejected(r) for r in fresh if isinstance(r, Rejection)]
+        letters += outcome.failures
+        report.dead_letter_ids = [
+            deadletter.record(connection, pipeline, letter) for letter in letters
+        ]
+        fault_point("after_dead_letters")
+
+        if position is not None and (stored is None or position != stored.position):
+            write_checkpoint(connection, pipeline, position)
+        if kafka_offsets:
+            write_offsets(connection, pipeline, kafka_offsets)
+        fault_point("after_checkpoint")
+
+        report.dead_lettered = len(letters)
+        report.parked = len(outcome.parked)
+        report.applied = len(rows) - len(outcome.failures)
+        report.filtered = sum(isinstance(r, Filtered) for r in fresh)
+        return report
+
+    def _write(self, connection: Connection, rows: Sequence[TargetRow]) -> _Outcome:
+        if not rows:
+            return _Outcome()
+        try:
+            with connection.begin_nested():
+                return _Outcome(
+                    parked=self._write_planned(connection, plan_batch(rows))
+                )
+        except (DBAPIError, RowRefusedError) as exc:
+            self._raise_unless_row_error(exc)
+            log.warning(
+                "batch of %s rows refused (%s); applying them one by one",
+                len(rows),
+                _describe(exc),
+            )
+        return self._write_one_by_one(connection, rows)
+
+    def _write_one_by_one(
+        self, connection: Connection, rows: Sequence[TargetRow]
+    ) -> _Outcome:
+        outcome = _Outcome()
+        for row in rows:
+            try:
+                with connection.begin_nested():
+                    outcome.parked += self._write_planned(connection, plan_batch([row]))
+            except (DBAPIError, RowRefusedError) as exc:
+                self._raise_unless_row_error(exc)
+                outcome.failures.append(self._refused(row, exc))
+        return outcome
+
+    def _write_planned(
+        self, connection: Connection, plans: list[KeyPlan]
+    ) -> list[KeyPlan]:
+        by_table: dict[str, list[KeyPlan]] = {}
+        for plan in plans:
+            by_table.setdefault(plan.table, []).append(plan)
+
+        parked: list[KeyPlan] = []
+        for table, table_plans in by_table.items():
+            writer = TableWriter(
+                self._target(connection, table, table_plans), self.dialect
+            )
+            writer.delete(connection, [p for p in table_plans if p.delete_first])
+            parked += writer.upsert(
+                connection, _writes(table_plans, TargetOperation.UPSERT)
+            )
+            writer.soft_delete(
+                connection, _writes(table_plans, TargetOperation.SOFT_DELETE)
+            )
+        return parked
+
+    def _target(
+        self, connection: Connection, table: str, plans: Sequence[KeyPlan]
+    ) -> TargetTable:
+        key_columns = tuple(plans[0].key)
+        cache_key = (table, key_columns)
+        if cache_key not in self._targets:
+            policy = self.policies.get(table, self.default_policy)
+            self._targets[cache_key] = reflect_target(
+                connection, table, key_columns, policy
+            )
+        return self._targets[cache_key]
+
+    def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
+        if isinstance(exc, RowRefusedError):
+            return
+        kind, code = self.dialect.classify(exc)
+        if kind is ErrorKind.RETRYABLE:
+            raise TargetUnavailableError(
+                f"target database unavailable ({driver_message(exc)}); the batch is "
+                "rolled back and retried",
+                code,
+            ) from exc
+        if kind is ErrorKind.FATAL:
+            raise TargetRefusedError(
+                f"target database refused the batch ({driver_message(exc)}); no row "
+                "can fix this, so the pipeline stops before its checkpoint moves"
+            ) from exc
+
+    def _refused(self, row: TargetRow, exc: DBAPIError | RowRefusedError) -> DeadLetter:
+        if isinstance(exc, RowRefusedError):
+            name, code, message = type(exc).__name__, exc.code, str(exc)
+        else:
+            _, code = self.dialect.classify(exc)
+            name, message = type(exc.orig).__name__, driver_message(exc)
+        return DeadLetter(row.event, row.mapping, name, message, code, row.table)
+
+    def _park(
+        self, connection: Connection, pipeline: str, plans: list[KeyPlan]
+    ) -> None:
+        from bridge.apply.eventjson import encode_row, event_to_json
+
+        for plan in plans:
+            row = plan.last
+            assert row is not None
+            connection.execute(
+                conflict.insert().values(
+                    pipeline=pipeline,
+                    created_at=deadletter._now(connection),
+                    target_table=plan.table,
+                    target_key=_json(encode_row(plan.key)),
+                    row_values=_json(encode_row(plan.values)),
+                    event=event_to_json(row.event),
+                    source_position=row.event.position.to_json(),
+                    mapping_name=row.mapping.name,
+                    mapping_version=row.mapping.version,
+                )
+            )
+            log.warning(
+                "pipeline %s: row %s of %s parked", pipeline, plan.key, plan.table
+            )
+
+
+def _fresh(
+    results: Iterable[MapResult], stored: SourcePosition | None
+) -> tuple[list[MapResult], SourcePosition | None]:
+    """The results not yet applied, and the checkpoint after them."""
+    fresh: list[MapResult] = []
+    position = stored
+    for result in results:
+        event_position = result.event.position
+        already_applied = (
+            position is not None and event_position.order <= position.order
+        )
+        if already_applied and not event_position.snapshot:
+            continue
+        fresh.append(result)
+        if position is None or event_position.order >= position.order:
+            position = event_position
+    return fresh, position
+
+
+def _writes(plans: Sequence[KeyPlan], operation: TargetOperation) -> list[KeyPlan]:
+    return [plan for plan in plans if plan.write is operation]
+
+
+def _rejected(rejection: Rejection) -> DeadLetter:
+    return DeadLetter(
+        rejection.event, rejection.mapping, rejection.error_class, rejection.reason
+    )
+
+
+def _describe(exc: DBAPIError | RowRefusedError) -> str:
+    return str(exc) if isinstance(exc, RowRefusedError) else driver_message(exc)
+
+
+def _json(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+@contextmanager
+def _translated(dialect: TargetDialect, where: str) -> Iterator[None]:
+    """Turn driver exceptions escaping a batch into the bridge's own errors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        error_kind, code = dialect.classify(exc)
+        message = f"{where}: target database error ({driver_message(exc)})"
+        if error_kind is ErrorKind.FATAL:
+            raise TargetRefusedError(f"{message}; the pipeline stops") from exc
+        raise TargetUnavailableError(f"{message}; the batch is retried", code) from exc

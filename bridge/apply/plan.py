@@ -1,0 +1,72 @@
+"""Turn one batch of map results into the few statements that give the same end state.
+
+Per target key the events are folded in source order: consecutive upserts and soft
+deletes merge column by column (a later image wins, a column it did not carry keeps the
+earlier value), a delete wipes what came before it. Each key then needs at most a delete
+followed by one write, so deletes run first and writes after, batched per table and
+column set. When any statement fails, the applier falls back to the events one by one,
+which keeps the exact per-event semantics for the rows that did apply.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.apply.eventjson import encode_value
+from bridge.events import UNAVAILABLE
+from bridge.map.results import TargetOperation, TargetRow
+
+
+@dataclass(slots=True)
+class KeyPlan:
+    """The net effect of a batch on one target row."""
+
+    table: str
+    key: dict[str, Any]
+    delete_first: bool = False
+    write: TargetOperation | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    last: TargetRow | None = None
+    deleted_by: TargetRow | None = None
+
+    def fold(self, row: TargetRow) -> None:
+        self.last = row
+        if row.operation is TargetOperation.DELETE:
+            self.delete_first, self.write, self.values = True, None, {}
+            self.deleted_by = row
+            return
+
+        self.values.update(_known(row.values))
+        if row.operation is TargetOperation.UPSERT or self.write is None:
+            self.write = (
+                TargetOperation.UPSERT
+                if TargetOperation.UPSERT in (row.operation, self.write)
+                else row.operation
+            )
+
+
+def key_identity(table: str, key: Mapping[str, Any]) -> str:
+    """A stable text form of (table, key) for grouping and fingerprints."""
+    encoded = {name: encode_value(value) for name, value in key.items()}
+    return json.dumps([table, encoded], sort_keys=True, ensure_ascii=False)
+
+
+def plan_batch(rows: Iterable[TargetRow]) -> list[KeyPlan]:
+    """The net effect per (table, key), in the order each key first appeared."""
+    plans: dict[str, KeyPlan] = {}
+    for row in rows:
+        identity = key_identity(row.table, row.key)
+        plan = plans.get(identity)
+        if plan is None:
+            plan = plans[identity] = KeyPlan(row.table, dict(row.key))
+        plan.fold(row)
+    return list(plans.values())
+
+
+def _known(values: Mapping[str, Any]) -> dict[str, Any]:
+    # A TOASTed column Debezium did not send is unknown: it must not overwrite the
+    # stored value, so it is left out of the write altogether.
+    return {name: value for name, value in values.items() if value is not UNAVAILABLE}
