@@ -1,4 +1,4 @@
-"""Engines for target databases, with the bridge's session settings on every connection."""
+"""Engines for target databases, with the bridge's settings on every session."""
 
 from __future__ import annotations
 
