@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -56,14 +57,23 @@ def up(home: HomeOption = None) -> None:
     )
 
 
+class ServerKind(StrEnum):
+    postgresql = "postgresql"
+    mysql = "mysql"
+
+
 @dev_app.command()
-def down(home: HomeOption = None) -> None:
-    """Stop both local servers."""
+def down(
+    home: HomeOption = None,
+    only: Annotated[ServerKind | None, typer.Option(
+        "--only", help="Stop just this server.")] = None,
+) -> None:
+    """Stop the local servers (by the pids recorded when they started)."""
     from bridge.devenv import api
 
     with _one_line_errors():
-        api.down(home)
-    typer.echo("local servers stopped")
+        api.down(home, only=None if only is None else only.value)
+    typer.echo(f"stopped {'local servers' if only is None else only.value}")
 
 
 @dev_app.command()

@@ -71,13 +71,16 @@ def ensure_up(home: Path | None = None) -> DevEnv:
     return DevEnv(postgres=postgres, mysql=mysql, home=home)
 
 
-def down(home: Path | None = None) -> None:
-    """Stop both local servers by their recorded pids; leave external ones alone."""
+def down(home: Path | None = None, only: Kind | None = None) -> None:
+    """Stop the local servers (or *only* one) by their recorded pids.
+
+    External servers are left alone. Returns when the processes are gone.
+    """
     home = resolve_home(home)
     with locked(home):
-        if _external("postgresql") is None:
+        if only in (None, "postgresql") and _external("postgresql") is None:
             PostgresServer(home / "postgres").stop()
-        if _external("mysql") is None:
+        if only in (None, "mysql") and _external("mysql") is None:
             MysqlServer(home / "mysql").stop()
 
 

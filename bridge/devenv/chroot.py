@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MIRROR_ENV = "CREDITBRIDGE_DEBIAN_MIRROR"
 CACHE_ENV = "CREDITBRIDGE_CACHE"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+SYSTEM_DIRS = ("/usr/sbin", "/sbin")  # not on PATH for every root shell
 TARBALL = "mysql-sid-chroot.tar.gz"
 MYSQL_USER = "cbmysql"
 
@@ -117,19 +118,25 @@ def _check_build_prerequisites() -> None:
             "building the MySQL chroot needs root (debootstrap and chroot); run "
             "as root once, put an Oracle mysqld on PATH, or set CREDITBRIDGE_MYSQL_URL"
         )
-    for program in ("debootstrap", "chroot", "tar"):
-        if not (shutil.which(program) or Path("/usr/sbin", program).exists()):
+    for program, package in (("debootstrap", "debootstrap"), ("chroot", "coreutils"),
+                             ("tar", "tar")):
+        if find_program(program) is None:
             raise DevEnvError(
-                f"{program} not found: run scripts/setup or apt-get install "
-                f"{'debootstrap' if program == 'debootstrap' else 'coreutils tar'}"
+                f"{program} not found: run scripts/setup or apt-get install {package}"
             )
+
+
+def find_program(name: str) -> str | None:
+    """*name* on PATH or in the system directories root's PATH may lack."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), *SYSTEM_DIRS])
+    return shutil.which(name, path=search)
 
 
 def build_chroot(root: Path, work_log: Path) -> None:
     """debootstrap sid, install mysql-server-core, initialise a data directory."""
     mirror = host_mirror()
     log.info("building MySQL chroot in %s from %s (about a minute)", root, mirror)
-    debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
+    debootstrap = find_program("debootstrap") or "debootstrap"
     procs.run([debootstrap, "--variant=minbase", "sid", str(root), mirror],
               what=f"debootstrap sid from {mirror}", log_file=work_log)
 
