@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -34,7 +35,7 @@ from bridge.apply.errors import (
 )
 from bridge.apply.faults import fault_point
 from bridge.apply.plan import KeyPlan, plan_batch
-from bridge.apply.policy import ConflictPolicy
+from bridge.apply.policy import ConflictPolicy, TargetSettings, settings_from_mapping
 from bridge.apply.retry import RetrySettings, run_with_retries
 from bridge.apply.schema import conflict
 from bridge.apply.target import TargetTable, reflect_target
@@ -80,13 +81,28 @@ class Applier:
         policies: Mapping[str, ConflictPolicy] | None = None,
         default_policy: ConflictPolicy | None = None,
         retry: RetrySettings | None = None,
+        targets: Mapping[str, TargetSettings] | None = None,
     ) -> None:
         self.engine = engine
         self.dialect: TargetDialect = dialect_for(engine.dialect.name)
-        self.policies = dict(policies or {})
-        self.default_policy = default_policy or ConflictPolicy()
+        self.default = TargetSettings(default_policy or ConflictPolicy())
+        self.targets = {
+            table: TargetSettings(policy) for table, policy in (policies or {}).items()
+        }
+        self.targets.update(targets or {})
         self.retry = retry or RetrySettings()
-        self._targets: dict[tuple[str, tuple[str, ...]], TargetTable] = {}
+        self._tables: dict[tuple[str, tuple[str, ...]], TargetTable] = {}
+
+    @classmethod
+    def for_mappings(
+        cls,
+        engine: Engine,
+        mappings: Iterable[object],
+        retry: RetrySettings | None = None,
+    ) -> Applier:
+        """An applier whose tables follow the policies and metadata of *mappings*."""
+        targets = dict(settings_from_mapping(mapping) for mapping in mappings)
+        return cls(engine, retry=retry, targets=targets)
 
     def apply_batch(
         self,
@@ -150,7 +166,8 @@ class Applier:
         fresh, position = _fresh(results, stored.position if stored else None)
         report = ApplyReport(skipped=len(results) - len(fresh), position=position)
 
-        rows = [result for result in fresh if isinstance(result, TargetRow)]
+        applied_at = datetime.now(UTC)
+        rows = [self._filled(r, applied_at) for r in fresh if isinstance(r, TargetRow)]
         outcome = self._write(connection, rows)
         self._park(connection, pipeline, outcome.parked)
         fault_point("after_rows")
@@ -230,12 +247,31 @@ class Applier:
     ) -> TargetTable:
         key_columns = tuple(plans[0].key)
         cache_key = (table, key_columns)
-        if cache_key not in self._targets:
-            policy = self.policies.get(table, self.default_policy)
-            self._targets[cache_key] = reflect_target(
+        if cache_key not in self._tables:
+            policy = self.targets.get(table, self.default).policy
+            self._tables[cache_key] = reflect_target(
                 connection, table, key_columns, policy
             )
-        return self._targets[cache_key]
+        return self._tables[cache_key]
+
+    def _filled(self, row: TargetRow, applied_at: datetime) -> TargetRow:
+        """*row* with the bridge's own columns (origin, position, times) set."""
+        fill = self.targets.get(row.table, self.default).metadata
+        if row.operation is TargetOperation.DELETE:
+            return row
+        event = row.event
+        columns = {
+            fill.origin: fill.origin_value,
+            fill.source_position: event.position.to_json(),
+            fill.source_commit_time: event.committed_at,
+            fill.applied_at: applied_at,
+        }
+        if row.operation is TargetOperation.UPSERT:
+            columns[fill.deleted_at] = None
+        extra = {name: value for name, value in columns.items() if name is not None}
+        if not extra:
+            return row
+        return replace(row, values={**row.values, **extra})
 
     def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
         if isinstance(exc, RowRefusedError):

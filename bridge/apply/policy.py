@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_VERSION_COLUMN = "cb_src_commit_ts"
 """The source commit time column of the demo staging tables (any letter case)."""
@@ -48,3 +49,47 @@ class ConflictPolicy:
     @property
     def versioned(self) -> bool:
         return self.kind is ConflictKind.NEWER_WINS
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFill:
+    """Target columns the applier fills itself on every write (``None``: absent).
+
+    ``deleted_at`` is the soft-delete column: an upsert clears it, because a row the
+    source writes again exists again.
+    """
+
+    origin: str | None = None
+    origin_value: str | None = None
+    source_position: str | None = None
+    source_commit_time: str | None = None
+    applied_at: str | None = None
+    deleted_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSettings:
+    """How the applier writes one target table."""
+
+    policy: ConflictPolicy = ConflictPolicy()
+    metadata: MetadataFill = MetadataFill()
+
+
+def settings_from_mapping(mapping: Any) -> tuple[str, TargetSettings]:
+    """The target table of a compiled :class:`bridge.map.Mapping` and its settings."""
+    declared = mapping.conflict
+    meta = mapping.metadata_columns
+    deleted = mapping.delete_policy.column
+    kind = ConflictKind(declared.policy)
+    column = None
+    if kind is ConflictKind.NEWER_WINS:
+        column = declared.column or meta.source_commit_time
+    fill = MetadataFill(
+        origin=meta.origin,
+        origin_value=meta.origin_value,
+        source_position=meta.source_position,
+        source_commit_time=meta.source_commit_time,
+        applied_at=meta.applied_at,
+        deleted_at=deleted if mapping.delete_policy.policy == "soft_delete" else None,
+    )
+    return mapping.target_table, TargetSettings(ConflictPolicy(kind, column), fill)

@@ -512,3 +512,51 @@ def test_unreachable_target_is_retried_then_raised_as_retryable(
 
     assert str(caught.value).startswith(f"pipeline {pipeline}: target database error (")
     assert str(caught.value).endswith("; the batch is retried")
+
+
+def test_bridge_columns_are_filled_and_an_upsert_clears_the_soft_delete(
+    engine: Engine, pipeline: str, make_table: Any
+) -> None:
+    from bridge.apply.policy import MetadataFill, TargetSettings
+
+    instant = "datetime(6)" if engine.dialect.name == "mysql" else "timestamptz"
+    target = make_table(
+        "staged",
+        f"id int primary key, v varchar(10), cb_origin varchar(8), "
+        f"cb_src_position text, cb_src_commit_ts {instant}, "
+        f"cb_applied_at {instant}, cb_deleted_at {instant}",
+    )
+    fill = MetadataFill(
+        "cb_origin",
+        "XYZG",
+        "cb_src_position",
+        "cb_src_commit_ts",
+        "cb_applied_at",
+        "cb_deleted_at",
+    )
+    applier = Applier(engine, targets={target: TargetSettings(metadata=fill)})
+    applier.apply_batch(pipeline, [upsert(target, (1, 1, 0), {"id": 1, "v": "a"})])
+    applier.apply_batch(
+        pipeline, [soft_delete(target, (1, 2, 0), 1, {"cb_deleted_at": at(1)})]
+    )
+    deleted = rows(engine, target, "id, v, cb_deleted_at IS NOT NULL")
+
+    applier.apply_batch(pipeline, [upsert(target, (1, 3, 0), {"id": 1, "v": "b"})])
+
+    assert deleted == [(1, "a", True)]
+    assert rows(
+        engine,
+        target,
+        "id, v, cb_origin, cb_src_position, cb_deleted_at IS NULL, "
+        "cb_applied_at IS NOT NULL",
+    ) == [
+        (
+            1,
+            "b",
+            "XYZG",
+            '{"fields": {"lsn": "0/1", "txId": "tx-1"}, "order": [1, 3, 0], '
+            '"snapshot": false, "source": "xyzg"}',
+            True,
+            True,
+        )
+    ]
