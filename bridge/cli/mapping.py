@@ -1,9 +1,222 @@
-"""CLI commands: mapping (registered on the main app by :func:`register`)."""
+"""CLI commands for mapping files: ``check`` and ``preview``.
+
+Both are thin: they find the files and the databases, call :mod:`bridge.map.check`
+or :mod:`bridge.map.preview`, and print.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from bridge.errors import ConfigError
+from bridge.map import MappingFileError, load_mapping
+from bridge.map.check import CheckReport, check_files
+from bridge.map.codes import looks_like_id_number, mask_id_number
+from bridge.map.preview import Preview, preview_row, row_from_json, rows_from_db
+from bridge.map.schemas import LiveSchemas
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GLOB = "mappings/*.yaml"
+PG_ENV = "CREDITBRIDGE_PG_URL"
+MYSQL_ENV = "CREDITBRIDGE_MYSQL_URL"
+
+PgUrl = Annotated[
+    str | None,
+    typer.Option("--pg-url", help=f"PostgreSQL admin/writer URL (default ${PG_ENV})."),
+]
+MysqlUrl = Annotated[
+    str | None,
+    typer.Option("--mysql-url", help=f"MySQL admin/writer URL (default ${MYSQL_ENV})."),
+]
+Offline = Annotated[
+    bool, typer.Option("--offline", help="Do not look at live schemas.")
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to *app*."""
+    app.command("check")(check)
+    app.command("preview")(preview)
+
+
+def database_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
+    """URLs from the options, the environment, or the running dev environment."""
+    urls = [
+        u
+        for u in (
+            pg_url or os.environ.get(PG_ENV),
+            mysql_url or os.environ.get(MYSQL_ENV),
+        )
+        if u
+    ]
+    if urls:
+        return urls
+    return _devenv_urls()
+
+
+def _devenv_urls() -> list[str]:
+    try:
+        from bridge.devenv import api
+    except ImportError:
+        return []
+    running = {s.kind for s in api.status() if s.state in ("running", "external")}
+    if running != {"postgresql", "mysql"}:
+        return []
+    env = api.ensure_up()
+    return [env.postgres.url("admin"), env.mysql.url("admin")]
+
+
+@contextmanager
+def _live_schemas(urls: list[str]) -> Iterator[LiveSchemas | None]:
+    schemas = LiveSchemas(urls) if urls else None
+    try:
+        yield schemas
+    finally:
+        if schemas is not None:
+            schemas.close()
+
+
+def check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help=f"Mapping files (default {DEFAULT_GLOB})."),
+    ] = None,
+    pg_url: PgUrl = None,
+    mysql_url: MysqlUrl = None,
+    offline: Offline = False,
+) -> None:
+    """Validate mapping files and report every problem as file:line:column."""
+    paths = files or sorted(Path().glob(DEFAULT_GLOB))
+    if not paths:
+        _fail(f"no mapping files given and none match {DEFAULT_GLOB}")
+    urls = [] if offline else database_urls(pg_url, mysql_url)
+    try:
+        with _live_schemas(urls) as schemas:
+            report = check_files(paths, schemas)
+    except ConfigError as exc:
+        _fail(str(exc))
+    _print_report(report, offline)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: CheckReport, offline: bool) -> None:
+    for problem in report.problems:
+        typer.echo(str(problem))
+    against = "against live schemas" if report.live else "without live schemas"
+    count = len(report.problems)
+    verdict = "no problems" if not count else f"{count} problem{'s' * (count != 1)}"
+    typer.echo(f"{len(report.files)} mapping file(s) checked {against}: {verdict}")
+    if not report.live and not offline:
+        typer.echo(
+            f"note: no database reachable (set {PG_ENV} and {MYSQL_ENV}, or start the "
+            "dev environment); column names and types were not checked"
+        )
+
+
+def preview(
+    mapping_file: Annotated[Path, typer.Argument(help="The mapping file.")],
+    row: Annotated[
+        str | None, typer.Option("--row", help="A source row as a JSON object.")
+    ] = None,
+    from_db: Annotated[
+        int | None,
+        typer.Option("--from-db", help="Preview N rows of the source table."),
+    ] = None,
+    pg_url: PgUrl = None,
+    mysql_url: MysqlUrl = None,
+) -> None:
+    """Show a source row, its mapped row, the reverse-mapped row and the round trip."""
+    if (row is None) == (from_db is None):
+        _fail("give exactly one of --row JSON or --from-db N")
+    try:
+        mapping = load_mapping(mapping_file)
+        rows = (
+            [row_from_json(row)]
+            if row is not None
+            else _db_rows(mapping, from_db or 0, pg_url, mysql_url)
+        )
+    except (MappingFileError, ConfigError) as exc:
+        _fail(str(exc))
+    console = Console()
+    for source in rows:
+        _render(console, preview_row(mapping, source))
+
+
+def _db_rows(
+    mapping: Any, limit: int, pg_url: str | None, mysql_url: str | None
+) -> list[dict[str, Any]]:
+    urls = database_urls(pg_url, mysql_url)
+    with _live_schemas(urls) as schemas:
+        url = schemas.url_for(mapping.source_table) if schemas else None
+    if url is None:
+        raise ConfigError(
+            f"no reachable database holds {mapping.source_table}; pass --pg-url or "
+            "--mysql-url"
+        )
+    return rows_from_db(url, mapping, limit)
+
+
+def _render(console: Console, result: Preview) -> None:
+    console.print(_table("source row", result.source))
+    if result.outcome != "mapped":
+        console.print(f"[bold red]{result.outcome}[/]: {result.reason}")
+        return
+    console.print(_table("mapped row", result.mapped))
+    if result.reversed is None:
+        note = result.reason or "one-way mapping: no reverse"
+        console.print(note)
+        return
+    table = Table(title="reverse-mapped row")
+    for header in ("column", "value", "original", "same"):
+        table.add_column(header)
+    for name, value in result.reversed.items():
+        original = result.source.get(name, "(absent)")
+        same = "yes" if name not in (result.differences or []) else "[red]no[/]"
+        table.add_row(name, _shown(value), _shown(original), same)
+    console.print(table)
+    if result.identical:
+        console.print("round trip: [green]identical[/]")
+    else:
+        console.print(
+            f"round trip: [red]differs[/] in {', '.join(result.differences or [])}"
+        )
+
+
+def _table(title: str, row: dict[str, Any]) -> Table:
+    table = Table(title=title)
+    table.add_column("column")
+    table.add_column("value")
+    for name, value in row.items():
+        table.add_row(name, _shown(value))
+    return table
+
+
+def _shown(value: Any) -> str:
+    """repr for the console, with anything shaped like an ID number masked."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str) and looks_like_id_number(value):
+        return repr(mask_id_number(value))
+    if isinstance(value, date):
+        return f"{type(value).__name__} {value.isoformat()}"
+    if isinstance(value, Decimal):
+        return f"Decimal {value}"
+    return repr(value)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"FAILED: {message}", err=True)
+    raise typer.Exit(2)

@@ -102,6 +102,26 @@ def _loose(folded: str) -> str:
     return _LEADING_ZEROS.sub("", folded.replace("第", ""))
 
 
+_ID_WEIGHTS: Final = tuple(pow(2, 17 - i, 11) for i in range(17))
+_ID_CHECK: Final = "10X98765432"
+_ID_SHAPE: Final = re.compile(r"[0-9]{17}[0-9Xx]\Z")
+
+
+def looks_like_id_number(text: str) -> bool:
+    """Whether *text* may be an 18-character resident ID number, for masking.
+
+    Shaped like one (17 digits and a digit or X) and not a valid USCC, unless its
+    GB 11643 check character is right as well. Errs on the side of masking: an ID
+    number with a wrong check character is still someone's ID number.
+    """
+    if not _ID_SHAPE.match(text):
+        return False
+    if uscc_problem(text.upper()) is not None:
+        return True
+    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == text[17].upper()
+
+
 def mask_id_number(id_number: str) -> str:
     """``520102199001013128`` -> ``520102********3128``: region and last four only."""
     if len(id_number) <= 10:

@@ -51,7 +51,8 @@ class Step:
     (trim, upper, a checked USCC): a round trip is identical for canonical values.
     ``produces`` names the Python type of the output (``str``, ``int``, ``decimal``,
     ``date``, ``datetime``, ``bool``) when known; ``outputs`` lists every possible
-    output of a value map; ``scale`` is the decimal places of a scaled amount.
+    output of a value map, ``inputs`` its keys and ``catch_all`` whether it has a
+    default; ``scale`` is the decimal places of a scaled amount.
     """
 
     name: str
@@ -62,6 +63,7 @@ class Step:
     outputs: tuple[Any, ...] | None = None
     inputs: tuple[Any, ...] | None = None
     scale: int | None = None
+    catch_all: bool = False
     row_names: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -514,5 +516,6 @@ def _map(params: Any, ctx: CompileContext) -> Step:
         produces=None,
         outputs=tuple(constants) if all_constant else None,
         inputs=tuple(key for _, key in entries),
+        catch_all=default is not _UNMAPPED,
         row_names=row_names,
     )

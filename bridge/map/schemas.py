@@ -1,0 +1,175 @@
+"""Table shapes for ``check``: column kinds, lengths, scales and possible values.
+
+The live source reads PostgreSQL and MySQL through SQLAlchemy ``inspect``; tests pass
+a :class:`StaticSchemas` instead (the project's own seam). Driver errors are
+translated here, once, into ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import types as satypes
+
+from bridge.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnShape:
+    """What ``check`` needs to know about one database column.
+
+    ``kind`` is one of ``str``, ``int``, ``decimal``, ``date``, ``datetime``,
+    ``bool`` or ``other``; ``values`` are the possible values when an enum or a
+    check constraint lists them.
+    """
+
+    name: str
+    type_text: str
+    kind: str
+    length: int | None = None
+    scale: int | None = None
+    values: tuple[Any, ...] | None = None
+
+
+TableShape = Mapping[str, ColumnShape]
+
+
+class SchemaSource(Protocol):
+    def table(self, qualified: str) -> TableShape | None:
+        """The columns of ``schema.table``, or ``None`` when it does not exist."""
+
+
+class StaticSchemas:
+    """Fixed table shapes, for tests and offline use."""
+
+    def __init__(self, tables: Mapping[str, Iterable[ColumnShape]]) -> None:
+        self._tables = {
+            name: {c.name: c for c in cols} for name, cols in tables.items()
+        }
+
+    def table(self, qualified: str) -> TableShape | None:
+        return self._tables.get(qualified)
+
+
+class LiveSchemas:
+    """Inspects live databases; the engine whose schemas include a table answers it."""
+
+    def __init__(self, urls: Iterable[str]) -> None:
+        self._engines = [sa.create_engine(url, pool_pre_ping=False) for url in urls]
+        self._cache: dict[str, TableShape | None] = {}
+        self._schemas: dict[int, set[str]] = {}
+
+    def close(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+
+    def table(self, qualified: str) -> TableShape | None:
+        if qualified not in self._cache:
+            self._cache[qualified] = self._inspect(qualified)
+        return self._cache[qualified]
+
+    def _inspect(self, qualified: str) -> TableShape | None:
+        schema, table = qualified.split(".", 1)
+        for index, engine in enumerate(self._engines):
+            try:
+                inspector = sa.inspect(engine)
+                if schema not in self._schema_names(index, inspector):
+                    continue
+                if not inspector.has_table(table, schema=schema):
+                    return None
+                return _shape(inspector, schema, table)
+            except sa.exc.SQLAlchemyError as exc:
+                raise ConfigError(
+                    f"cannot inspect {qualified} on {engine.url.render_as_string()}: "
+                    f"{exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}; "
+                    "check the URL or run without live schemas (--offline)"
+                ) from exc
+        return None
+
+    def url_for(self, qualified: str) -> str | None:
+        """The URL of the database that holds *qualified*'s schema, if any."""
+        schema = qualified.split(".", 1)[0]
+        for index, engine in enumerate(self._engines):
+            try:
+                names = self._schema_names(index, sa.inspect(engine))
+            except sa.exc.SQLAlchemyError:
+                continue
+            if schema in names:
+                return engine.url.render_as_string(hide_password=False)
+        return None
+
+    def _schema_names(self, index: int, inspector: sa.Inspector) -> set[str]:
+        if index not in self._schemas:
+            self._schemas[index] = set(inspector.get_schema_names())
+        return self._schemas[index]
+
+
+def _shape(inspector: sa.Inspector, schema: str, table: str) -> TableShape:
+    checks = [
+        c["sqltext"] for c in inspector.get_check_constraints(table, schema=schema)
+    ]
+    columns = inspector.get_columns(table, schema=schema)
+    names = [c["name"] for c in columns]
+    return {
+        c["name"]: column_shape(
+            c["name"], c["type"], _listed_values(c["name"], names, checks)
+        )
+        for c in columns
+    }
+
+
+def column_shape(
+    name: str, sqltype: Any, values: tuple[Any, ...] | None
+) -> ColumnShape:
+    text = _COLLATE.sub("", str(sqltype))
+    if isinstance(sqltype, satypes.Enum):
+        return ColumnShape(name, text, "str", None, None, tuple(sqltype.enums))
+    if isinstance(sqltype, satypes.Boolean):
+        return ColumnShape(name, text, "bool", values=values)
+    if isinstance(sqltype, satypes.Integer):
+        return ColumnShape(name, text, "int", values=values)
+    if isinstance(sqltype, satypes.Numeric) and not isinstance(sqltype, satypes.Float):
+        return ColumnShape(name, text, "decimal", None, sqltype.scale, values)
+    if isinstance(sqltype, satypes.DateTime):
+        return ColumnShape(name, text, "datetime", values=values)
+    if isinstance(sqltype, satypes.Date):
+        return ColumnShape(name, text, "date", values=values)
+    if isinstance(sqltype, satypes.String):
+        return ColumnShape(name, text, "str", sqltype.length, None, values)
+    return ColumnShape(name, text, "other", values=values)
+
+
+_COLLATE = re.compile(r"\s+COLLATE\s+\S+", re.IGNORECASE)
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_BETWEEN = re.compile(r"between\s+(-?\d+)\s+and\s+(-?\d+)", re.IGNORECASE)
+_INTEGERS = re.compile(r"(?:\bin\b|\barray\b)\s*[\[(]([-\d,\s]+)[\])]", re.IGNORECASE)
+
+
+def _listed_values(
+    column: str, names: list[str], checks: list[str]
+) -> tuple[Any, ...] | None:
+    """Values a CHECK constraint on *column* alone allows: IN lists and BETWEEN."""
+    for text in checks:
+        mentioned = [
+            n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text)
+        ]
+        if mentioned != [column]:
+            continue
+        between = _BETWEEN.search(text)
+        if between:
+            low, high = int(between.group(1)), int(between.group(2))
+            return tuple(range(low, high + 1))
+        literals = _QUOTED.findall(text)
+        if literals:
+            return tuple(v.replace("''", "'") for v in literals)
+        integers = _INTEGERS.search(text)
+        if integers:
+            return tuple(int(v) for v in integers.group(1).split(","))
+    return None
