@@ -217,9 +217,11 @@ class _SourceEngine(DebeziumEngine):
                 "and is delivered again on restart"
             )
         if self.state is EngineState.FAILED:
+            # The innermost cause is the one that names the problem.
+            reason = self.reason[-1].rstrip(". ") if self.reason else "no reason given"
             return CaptureError(
                 f"capture {self.connector.name} ({self.connector.path}) failed: "
-                f"{self.reason[-1] if self.reason else 'no reason given'}; "
+                f"{reason}; "
                 "capture stopped, offsets are kept: fix the cause and start again"
             )
         return None

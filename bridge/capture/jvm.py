@@ -123,11 +123,10 @@ def start_jvm(options: JvmOptions) -> None:
 
     with _start_lock:
         if jpype.isJVMStarted():
-            if _started_with and options != _started_with[0]:
+            first = _started_with[0] if _started_with else options
+            if (options.heap, options.log_level) != (first.heap, first.log_level):
                 log.warning(
-                    "JVM already running with %s; ignoring %s",
-                    _started_with[0],
-                    options,
+                    "JVM already running with %s; ignoring %s", first, options
                 )
             return
         if options.crash_dir is not None:
