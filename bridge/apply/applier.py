@@ -137,7 +137,8 @@ class Applier:
 
         Parked rows go to ``bridge.conflict`` here too. Used by replay as well.
         """
-        outcome = self._write(connection, rows)
+        applied_at = datetime.now(UTC)
+        outcome = self._write(connection, [self._filled(r, applied_at) for r in rows])
         self._park(connection, pipeline, outcome.parked)
         return outcome.failures
 
@@ -148,7 +149,7 @@ class Applier:
         kafka_offsets: Mapping[tuple[str, int], int] | None,
     ) -> ApplyReport:
         with (
-            _translated(self.dialect, f"pipeline {pipeline}"),
+            translate_errors(self.dialect, f"pipeline {pipeline}"),
             self.engine.connect() as conn,
             conn.begin(),
         ):
@@ -363,7 +364,7 @@ def _json(value: object) -> str:
 
 
 @contextmanager
-def _translated(dialect: TargetDialect, where: str) -> Iterator[None]:
+def translate_errors(dialect: TargetDialect, where: str) -> Iterator[None]:
     """Turn driver exceptions escaping a batch into the bridge's own errors."""
     try:
         yield

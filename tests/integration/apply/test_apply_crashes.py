@@ -19,6 +19,7 @@ from bridge.checkpoint import read_checkpoint
 
 pytestmark = pytest.mark.db
 
+AUDIT_COUNTS = "SELECT id, count(*) FROM cb_apply_test.audit GROUP BY id ORDER BY id"
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 
@@ -79,14 +80,7 @@ def observed(engine: Engine, pipeline: str, table: str) -> dict[str, Any]:
                     sa.text(f"SELECT * FROM {table} ORDER BY id")
                 )
             ],
-            "writes": [
-                tuple(r)
-                for r in connection.execute(
-                    sa.text(
-                        "SELECT id, count(*) FROM cb_apply_test.audit GROUP BY id ORDER BY id"
-                    )
-                )
-            ],
+            "writes": [tuple(r) for r in connection.execute(sa.text(AUDIT_COUNTS))],
             "dead_letters": [
                 tuple(r)
                 for r in connection.execute(
