@@ -28,7 +28,7 @@ from bridge.observe.status import MemoryStatusSource, StatusSource
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT: Final = 9464
+DEFAULT_PORT: Final = 9187  # bridge.pipeline.config.ObserveConfig.http_port
 JSON_TYPE: Final = "application/json; charset=utf-8"
 HTML_TYPE: Final = "text/html; charset=utf-8"
 INITIAL_STATUS_MARK: Final = "/*INITIAL_STATUS*/null"
@@ -80,10 +80,8 @@ class ObserveServer:
 
     @property
     def port(self) -> int:
-        """The bound port (useful after asking for port 0)."""
-        if self._server is None:
-            return self._address[1]
-        return int(self._server.server_address[1])
+        """The port asked for, or once started the one bound (after asking for 0)."""
+        return self._address[1]
 
     @property
     def url(self) -> str:
@@ -101,6 +99,7 @@ class ObserveServer:
 
         server.daemon_threads = True
         self._server = server
+        self._address = (self._address[0], int(server.server_address[1]))
         self._thread = threading.Thread(
             target=server.serve_forever, name="observe-http", daemon=True
         )

@@ -93,6 +93,10 @@ class StatusReport:
     throughput_history: dict[str, list[Sample]] = field(default_factory=dict)
     dead_letters: list[DeadLetterEntry] = field(default_factory=list)
     provinces: list[ProvinceOutcomes] = field(default_factory=list)
+    replication_slots: dict[str, int] = field(default_factory=dict)
+    origin: str = "bridge"
+    """``bridge`` (the running process) or ``databases`` (its tables, read offline)."""
+    problems: list[str] = field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON types; times as ISO 8601 UTC."""
