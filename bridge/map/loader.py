@@ -95,7 +95,9 @@ class _Compiler:
         target_table, target_key = self._target()
         filters = self._filters()
         columns = self._columns(target_key)
-        names = {c.target for c in columns}
+        # Declared names, so a column that failed to compile causes no echo problems.
+        declared = self.data.get("columns")
+        names = {str(k) for k in declared} if isinstance(declared, dict) else set()
         reverse = self._reverse(columns, two_way) if two_way else ()
         if not two_way and "reverse" in self.data:
             self.doc.problem(("reverse",), "reverse rules need 'direction: two_way'")
@@ -462,7 +464,7 @@ class _Compiler:
             why = (
                 f"its transforms ({', '.join(lossy)}) cannot be undone"
                 if lossy and column.kind == "from"
-                else f"a {column.kind} value cannot be undone"
+                else "an expression cannot be undone"
             )
             self.doc.problem(
                 ("columns", column.target),
