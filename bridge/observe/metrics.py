@@ -72,6 +72,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._applied_totals: dict[str, int] = {}
         self._lag = _LagCollector()
         self.registry.register(self._lag)
         self._define_counters()
@@ -159,8 +160,14 @@ class Metrics:
             label = operation_label(operation)
             self.events_applied.labels(pipeline, table, label).inc(count)
 
-        self.batch_size.observe(sum(table_counts.values()))
+        size = sum(table_counts.values())
+        self._applied_totals[pipeline] = self._applied_totals.get(pipeline, 0) + size
+        self.batch_size.observe(size)
         self.apply_seconds.observe(seconds)
+
+    def applied_totals(self) -> dict[str, int]:
+        """Events applied so far per pipeline, for throughput sampling."""
+        return dict(self._applied_totals)
 
     def observe_dead_letter(self, pipeline: str, table: str, count: int = 1) -> None:
         self.dead_letters.labels(pipeline, table).inc(count)
