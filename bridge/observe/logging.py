@@ -30,7 +30,7 @@ FIELDS: Final = ("pipeline", "table", "key", "position")
 
 MASK: Final = "***"
 
-DEFAULT_SECRETS_FILE: Final = Path(".creditbridge") / "secrets.env"
+HOME_ENV: Final = "CREDITBRIDGE_HOME"
 
 # 6-digit division code, birth date YYYYMMDD, 3-digit sequence, check digit or X.
 # The check digit is deliberately not verified: a mistyped ID number is still personal.
@@ -220,16 +220,20 @@ def configure_logging(
     json: bool = False,
     *,
     secrets: Iterable[str] | None = None,
+    secrets_file: Path | None = None,
     stream: TextIO | None = None,
 ) -> logging.Handler:
     """Install creditbridge's root handler and return it.
 
     *secrets* are the values to hide; ``None`` takes them from the environment and
-    ``.creditbridge/secrets.env``. Calling again replaces the handler installed
-    before; handlers installed by others are left alone.
+    from *secrets_file* (default: ``secrets.env`` in ``$CREDITBRIDGE_HOME``, else in
+    ``.creditbridge``). Calling again replaces the handler installed before; handlers
+    installed by others are left alone.
     """
     if secrets is None:
-        secrets = secrets_from_environment(os.environ, DEFAULT_SECRETS_FILE)
+        home = Path(os.environ.get(HOME_ENV) or ".creditbridge")
+        secrets_file = secrets_file or home / "secrets.env"
+        secrets = secrets_from_environment(os.environ, secrets_file)
 
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.set_name(_HANDLER_NAME)
