@@ -40,15 +40,22 @@ def utc_to_local(instant: datetime, tz: ZoneInfo) -> datetime:
 def local_to_utc(wall_clock: datetime, tz: ZoneInfo) -> datetime:
     """Naive wall-clock time in *tz* as an aware UTC instant, microseconds kept.
 
-    For zones with daylight saving, an ambiguous wall-clock time is read as the first
-    occurrence (``fold=0``). Asia/Shanghai has had none since 1991.
+    Daylight saving (Asia/Shanghai had it 1986-1991): an ambiguous wall-clock time is
+    read by its ``fold`` (0, the first occurrence, for values read from a database);
+    a wall-clock time inside a gap does not exist and is refused, never shifted.
     """
     if wall_clock.tzinfo is not None:
         raise ValueError(
             f"{wall_clock.isoformat()} already has a time zone; "
             "expected wall-clock time"
         )
-    return wall_clock.replace(tzinfo=tz).astimezone(UTC)
+    instant = wall_clock.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != wall_clock:
+        raise ValueError(
+            f"{wall_clock.isoformat()} does not exist in {tz.key} (the clocks "
+            "skipped it)"
+        )
+    return instant
 
 
 def date_to_local_midnight(day: date) -> datetime:

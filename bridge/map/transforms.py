@@ -259,7 +259,7 @@ def _time_call(name: str, func: Callable[..., Any], *extra: Any) -> Convert:
             return None
         try:
             return func(value, *extra)
-        except (ValueError, AttributeError, TypeError) as exc:
+        except (ValueError, AttributeError, TypeError, OverflowError) as exc:
             raise RowRejected(f"{name}: {exc}; got {_describe(value)}") from exc
 
     return convert

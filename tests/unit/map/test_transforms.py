@@ -269,3 +269,19 @@ def test_map_parameter_errors() -> None:
     with pytest.raises(transforms.TransformParamError) as caught:
         step("map", {"01": 4})
     assert caught.value.message == "map needs 'values': a mapping of source to target"
+
+
+def test_wall_clock_time_inside_a_daylight_saving_gap_is_refused() -> None:
+    # Asia/Shanghai skipped 02:00-03:00 on 1986-05-04; never shift it silently.
+    assert rejected("local_to_utc", datetime(1986, 5, 4, 2, 30)) == (
+        "local_to_utc: 1986-05-04T02:30:00 does not exist in Asia/Shanghai (the "
+        "clocks skipped it); got datetime datetime.datetime(1986, 5, 4, 2, 30)"
+    )
+
+
+def test_instant_beyond_the_calendar_after_shifting_is_rejected() -> None:
+    reason = rejected("utc_to_local", datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
+    assert reason == (
+        "utc_to_local: date value out of range; got datetime "
+        "datetime.datetime(9999, 12, 31, 20, 0, tzinfo=datetime.timezone.utc)"
+    )
