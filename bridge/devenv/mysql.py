@@ -22,6 +22,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -241,8 +242,7 @@ class MysqlServer:
         A fresh data directory has root@localhost without a password, reachable on
         the socket only; this runs once, right after the first start.
         """
-        connection = pymysql.connect(unix_socket=str(self.socket), user="root",
-                                     password="", autocommit=True)
+        connection = self._root_connection()
         try:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -256,3 +256,19 @@ class MysqlServer:
         finally:
             connection.close()
         (self.root / "bootstrapped").write_text("1\n")
+
+    def _root_connection(self) -> pymysql.Connection[Any]:
+        """root on the socket; retried while mysqld is still finishing its start."""
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                return pymysql.connect(unix_socket=str(self.socket), user="root",
+                                       password="", autocommit=True)
+            except pymysql.err.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise DevEnvError(
+                        f"cannot reach mysqld as root on {self.socket}: {exc}; "
+                        f"error log {self.error_log}: {procs.tail_file(self.error_log)}"
+                    ) from exc
+                log.debug("mysqld socket not ready yet: %s", exc)
+                time.sleep(0.5)

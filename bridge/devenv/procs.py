@@ -134,7 +134,11 @@ def pid_alive(pid: int, program: str) -> bool:
         cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    return state != "Z" and program in cmdline
+    if state in ("Z", "X"):
+        return False
+    # An exiting process has released its memory and shows an empty command line: it
+    # is still there, so it counts as alive until it is gone or a zombie.
+    return cmdline == "" or program in cmdline
 
 
 def read_pid(pid_file: Path) -> int | None:
