@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ColumnKind(enum.StrEnum):
@@ -97,6 +98,15 @@ class ColumnTypes:
             }
         )
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ColumnTypes:
+        """The inverse of :meth:`to_json`."""
+        return cls({name: _table_from_json(t) for name, t in document.items()})
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form, for fixtures and for logging what the catalog said."""
+        return {name: _table_to_json(t) for name, t in self.tables.items()}
+
     def table(self, qualified_name: str) -> TableTypes | None:
         return self.tables.get(qualified_name)
 
@@ -115,6 +125,39 @@ class ColumnTypes:
         for table, table_types in self.tables.items():
             for column, column_type in table_types.columns.items():
                 yield table, column, column_type
+
+
+def _table_to_json(table: TableTypes) -> dict[str, Any]:
+    return {
+        "columns": {
+            name: {
+                "kind": c.kind.value,
+                "precision": c.precision,
+                "scale": c.scale,
+                "sql_type": c.sql_type,
+            }
+            for name, c in table.columns.items()
+        },
+        "replica_identity": table.replica_identity,
+        "identity_columns": list(table.identity_columns),
+    }
+
+
+def _table_from_json(document: Mapping[str, Any]) -> TableTypes:
+    identity = document.get("replica_identity")
+    return TableTypes(
+        columns={
+            name: ColumnType(
+                ColumnKind(c["kind"]),
+                c.get("precision"),
+                c.get("scale"),
+                c.get("sql_type", ""),
+            )
+            for name, c in document["columns"].items()
+        },
+        replica_identity=None if identity is None else ReplicaIdentity(identity),
+        identity_columns=tuple(document.get("identity_columns", ())),
+    )
 
 
 def qualified(schema: str | None, table: str) -> str:
