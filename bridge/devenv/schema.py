@@ -24,7 +24,7 @@ from bridge.errors import DevEnvError
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).with_name("sql")
-GRANTS_VERSION = "3"
+GRANTS_VERSION = "4"
 PUBLICATION = "creditbridge_pub"
 PUBLISHED_TABLES = ("xyzg.xyxf_jg", "bridge.heartbeat")
 
@@ -183,10 +183,12 @@ def _mysql_accounts(connection: sa.Connection, server: Server) -> None:
         connection.execute(sa.text(f"ALTER USER {name} IDENTIFIED BY :pw"),
                            {"pw": account.password})
 
-    # Debezium: binlog streaming (REPLICATION SLAVE/CLIENT) and the snapshot's global
-    # read lock (RELOAD), falling back to table locks (LOCK TABLES).
+    # Debezium: binlog streaming (REPLICATION SLAVE/CLIENT), the snapshot's database
+    # listing (SHOW DATABASES) and global read lock (RELOAD), falling back to table
+    # locks (LOCK TABLES). SELECT only on the captured tables.
     for grant in (
-        f"GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO {capture}",
+        "GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, SHOW DATABASES ON *.* "
+        f"TO {capture}",
         f"GRANT LOCK TABLES ON gsxt.* TO {capture}",
         f"GRANT SELECT ON gsxt.E_CASE_PUB TO {capture}",
         f"GRANT SELECT ON gsxt.E_CR_REPAIR TO {capture}",

@@ -85,16 +85,18 @@ def my_penalty(engine_for: EngineFor, marker: str) -> Iterator[dict[str, str]]:
 
 def _pg_shown(engine: sa.Engine, penalty_id: str) -> bool:
     with engine.connect() as connection:
-        return connection.execute(
+        shown: int = connection.execute(
             sa.text("SELECT count(*) FROM xyzg.v_xzcf_display WHERE id = :id"),
-            {"id": penalty_id}).scalar_one() == 1
+            {"id": penalty_id}).scalar_one()
+    return shown == 1
 
 
 def _my_shown(engine: sa.Engine, case_id: str) -> bool:
     with engine.connect() as connection:
-        return connection.execute(
+        shown: int = connection.execute(
             sa.text("SELECT count(*) FROM gsxt.V_CASE_DISPLAY WHERE CASEID = :c"),
-            {"c": case_id}).scalar_one() == 1
+            {"c": case_id}).scalar_one()
+    return shown == 1
 
 
 def _pg_stage(engine: sa.Engine, penalty: dict[str, str], number: str, kind: str,
