@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bridge.errors import ConfigError
@@ -172,12 +173,15 @@ def _db_rows(
 def _render(console: Console, result: Preview) -> None:
     console.print(_table("source row", result.source))
     if result.outcome != "mapped":
-        console.print(f"[bold red]{result.outcome}[/]: {result.reason}")
+        console.print(
+            f"[bold red]{result.outcome}[/]: {escape(result.reason or '')}",
+            soft_wrap=True,
+        )
         return
     console.print(_table("mapped row", result.mapped))
     if result.reversed is None:
         note = result.reason or "one-way mapping: no reverse"
-        console.print(note)
+        console.print(escape(note), soft_wrap=True)
         return
     table = Table(title="reverse-mapped row")
     for header in ("column", "value", "original", "same"):
@@ -185,14 +189,13 @@ def _render(console: Console, result: Preview) -> None:
     for name, value in result.reversed.items():
         original = result.source.get(name, "(absent)")
         same = "yes" if name not in (result.differences or []) else "[red]no[/]"
-        table.add_row(name, _shown(value), _shown(original), same)
+        table.add_row(escape(name), _shown(value), _shown(original), same)
     console.print(table)
     if result.identical:
         console.print("round trip: [green]identical[/]")
     else:
-        console.print(
-            f"round trip: [red]differs[/] in {', '.join(result.differences or [])}"
-        )
+        differences = ", ".join(result.differences or [])
+        console.print(f"round trip: [red]differs[/] in {differences}", soft_wrap=True)
 
 
 def _table(title: str, row: dict[str, Any]) -> Table:
@@ -200,12 +203,16 @@ def _table(title: str, row: dict[str, Any]) -> Table:
     table.add_column("column")
     table.add_column("value")
     for name, value in row.items():
-        table.add_row(name, _shown(value))
+        table.add_row(escape(name), _shown(value))
     return table
 
 
 def _shown(value: Any) -> str:
-    """repr for the console, with anything shaped like an ID number masked."""
+    """Console text for a value: ID numbers masked, markup characters escaped."""
+    return escape(_text(value))
+
+
+def _text(value: Any) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, str) and looks_like_id_number(value):

@@ -1,0 +1,124 @@
+"""``creditbridge check`` and ``preview`` through the CLI, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bridge.cli.main import app
+
+REPO = Path(__file__).resolve().parents[3]
+runner = CliRunner()
+
+
+def test_check_defaults_to_the_demo_mappings_and_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO)
+
+    result = runner.invoke(app, ["check", "--offline"])
+
+    assert result.exit_code == 0, result.output
+    assert (
+        result.output == "3 mapping file(s) checked without live schemas: no problems\n"
+    )
+
+
+def test_check_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 3\nsource: {table: x}\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["check", "--offline", str(bad)])
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{bad}:1:1: (file): missing required section 'columns'",
+        f"{bad}:1:1: (file): missing required section 'target'",
+        f"{bad}:1:1: (file): newer_wins (the default conflict policy) needs "
+        "'conflict.column', the target column that orders decisions",
+        f"{bad}:1:1: version: version 3 is not supported; this bridge reads 1",
+        f"{bad}:2:10: source.table: table 'x' must be written schema.table with plain "
+        "names",
+        "1 mapping file(s) checked without live schemas: 5 problems",
+    ]
+
+
+def test_check_without_databases_says_names_were_not_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CREDITBRIDGE_PG_URL", raising=False)
+    monkeypatch.delenv("CREDITBRIDGE_MYSQL_URL", raising=False)
+    monkeypatch.setattr("bridge.cli.mapping._devenv_urls", lambda: [])
+
+    result = runner.invoke(app, ["check", str(REPO / "mappings" / "xyzg_to_gsxt.yaml")])
+
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == (
+        "note: no database reachable (set CREDITBRIDGE_PG_URL and "
+        "CREDITBRIDGE_MYSQL_URL, or start the dev environment); column names and "
+        "types were not checked"
+    )
+
+
+WORKED_ROW = {
+    "REPAIRNO": "XF-GSXT-520000-20240902-0042",
+    "UNISCID": "92520102MA8H7LTP12",
+    "ENTNAME": "贵阳市南明区李记粉面馆",
+    "REPAIRTYPE": 7,
+    "PENDECNO": "南市监处［2024］35号",
+    "REPDECNO": None,
+    "REPDECORG_CN": None,
+    "REPDECORG_USCC": None,
+    "REPDATE": "2024-09-02T00:00:00",
+    "REPDECTIME": "2024-09-02T07:59:59.999999",
+    "STOPPUBTIME": None,
+    "SRCSYS": "01",
+    "S_EXT_NODENUM": "520000",
+}
+
+
+def test_preview_shows_the_round_trip() -> None:
+    mapping = REPO / "mappings" / "gsxt_to_xyzg.yaml"
+
+    result = runner.invoke(
+        app,
+        ["preview", str(mapping), "--row", json.dumps(WORKED_ROW, ensure_ascii=False)],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "'南市监处〔2024〕35号'" in result.output
+    assert "datetime 2024-09-01T23:59:59.999999+00:00" in result.output
+    assert result.output.splitlines()[-1] == "round trip: differs in PENDECNO"
+
+
+def test_preview_of_a_filtered_row_says_why() -> None:
+    mapping = REPO / "mappings" / "gsxt_to_xyzg.yaml"
+    row = {**WORKED_ROW, "SRCSYS": "02"}
+
+    result = runner.invoke(app, ["preview", str(mapping), "--row", json.dumps(row)])
+
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == (
+        "filtered: loop_guard: the outcome came from Credit China and is never sent "
+        "back to it"
+    )
+
+
+def test_preview_needs_exactly_one_source_of_rows() -> None:
+    result = runner.invoke(app, ["preview", "mappings/gsxt_to_xyzg.yaml"])
+
+    assert result.exit_code == 2
+    assert result.output == "FAILED: give exactly one of --row JSON or --from-db N\n"
+
+
+def test_preview_refuses_bad_json() -> None:
+    result = runner.invoke(app, ["preview", "mappings/gsxt_to_xyzg.yaml", "--row", "{"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "FAILED: --row is not valid JSON: Expecting property name enclosed in double "
+        "quotes at 1\n"
+    )
