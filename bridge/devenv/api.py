@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bridge.devenv import schema
-from bridge.devenv.home import load_secrets, locked, resolve_home
+from bridge.devenv.home import load_secrets, locked, read_port, resolve_home
 from bridge.devenv.model import (
     ROLES,
     Account,
@@ -78,9 +78,9 @@ def down(home: Path | None = None, only: Kind | None = None) -> None:
     """
     home = resolve_home(home)
     with locked(home):
-        if only in (None, "postgresql") and _external("postgresql") is None:
+        if only in (None, "postgresql") and _external("postgresql", home) is None:
             PostgresServer(home / "postgres").stop()
-        if only in (None, "mysql") and _external("mysql") is None:
+        if only in (None, "mysql") and _external("mysql", home) is None:
             MysqlServer(home / "mysql").stop()
 
 
@@ -101,7 +101,7 @@ def environment(env: DevEnv) -> dict[str, str]:
 
 
 def _ensure_postgres(home: Path, secrets: dict[str, str]) -> Server:
-    external = _external("postgresql")
+    external = _external("postgresql", home)
     if external is not None:
         server = _external_server("postgresql", external, secrets)
     else:
@@ -116,7 +116,7 @@ def _ensure_postgres(home: Path, secrets: dict[str, str]) -> Server:
 
 
 def _ensure_mysql(home: Path, secrets: dict[str, str]) -> Server:
-    external = _external("mysql")
+    external = _external("mysql", home)
     if external is not None:
         server = _external_server("mysql", external, secrets)
     else:
@@ -145,8 +145,20 @@ def _local_server(kind: Kind, port: int | None, database: str,
     )
 
 
-def _external(kind: Kind) -> str | None:
-    return os.environ.get(env_name(kind, "admin")) or None
+def _external(kind: Kind, home: Path) -> str | None:
+    """The admin URL of a server the user runs, or None for the local one.
+
+    A URL pointing at this home's own local server (as printed by ``dev env``) still
+    counts as local, so sourcing that output does not stop ``dev down`` working.
+    """
+    text = os.environ.get(env_name(kind, "admin"))
+    if not text:
+        return None
+    url = _parse_url(kind, "admin", text)
+    local = home / ("postgres" if kind == "postgresql" else "mysql") / "port"
+    if url.host in ("127.0.0.1", "localhost") and url.port == read_port(local):
+        return None
+    return text
 
 
 def _external_server(kind: Kind, admin_url: str, secrets: dict[str, str]) -> Server:
@@ -206,7 +218,7 @@ def _install_once(home: Path, server: Server, install: object) -> None:
 
 
 def _postgres_status(home: Path) -> ServerStatus:
-    external = _external("postgresql")
+    external = _external("postgresql", home)
     if external is not None:
         url = sa.make_url(external)
         return ServerStatus("postgresql", "external", None, url.port,
@@ -217,7 +229,7 @@ def _postgres_status(home: Path) -> ServerStatus:
 
 
 def _mysql_status(home: Path) -> ServerStatus:
-    external = _external("mysql")
+    external = _external("mysql", home)
     if external is not None:
         url = sa.make_url(external)
         return ServerStatus("mysql", "external", None, url.port,
