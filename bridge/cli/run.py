@@ -1,9 +1,76 @@
-"""CLI commands: run (registered on the main app by :func:`register`)."""
+"""``creditbridge run``: both pipelines from one run configuration."""
 
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from bridge.errors import BridgeError
+
+log = logging.getLogger(__name__)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="Run configuration (YAML).", exists=False),
+]
+DevOption = Annotated[
+    bool,
+    typer.Option(
+        "--dev",
+        help="Use the local demo databases (started if needed) and their accounts.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to *app*."""
+    app.command("run")(run)
+
+
+def run(
+    config: ConfigOption = Path("creditbridge.yaml"),
+    dev: DevOption = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO",
+) -> None:
+    """Start both pipelines and stream until SIGTERM or Ctrl-C."""
+    from bridge.observe.logging import configure_logging
+    from bridge.pipeline.config import load_run_config
+    from bridge.pipeline.runner import describe_pipelines, prepare
+
+    console = Console(stderr=True)
+    configure_logging(log_level.upper(), json=False)
+    try:
+        if dev:
+            use_dev_environment()
+        bridge = prepare(load_run_config(config))
+        console.print(_pipeline_table(describe_pipelines(bridge)))
+        bridge.run()
+    except BridgeError as exc:
+        console.print(f"[bold red]FAILED:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def use_dev_environment() -> None:
+    """Put the local demo instance's URLs and connector settings in the environment."""
+    from bridge.devenv.api import ensure_up, environment
+
+    for name, value in environment(ensure_up()).items():
+        os.environ.setdefault(name, value)
+
+
+def _pipeline_table(rows: list[dict[str, str]]) -> Table:
+    columns = ("pipeline", "connector", "mappings", "target")
+    table = Table(title="creditbridge pipelines")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(row[c] for c in columns))
+    return table

@@ -38,8 +38,12 @@ class PipelineConfig(_Strict):
     connector: Path
     mappings: list[Path]
     target: str
+    description: str = ""
     transport: Literal["embedded", "kafka"] = "embedded"
-    batch_size: int = Field(default=2048, ge=1, le=100_000)
+    province_column: str | None = Field(
+        default=None,
+        description="target column holding the GB/T 2260 province code, for status",
+    )
 
     @field_validator("name")
     @classmethod
@@ -81,11 +85,10 @@ class RunConfig(_Strict):
         return self.databases[name]
 
 
-def resolve_references(text: str, *, where: str) -> str:
-    """Replace ``${env:NAME}`` and ``${file:PATH}`` with their values.
+def resolve_url(text: str, *, where: str = "databases") -> str:
+    """Replace ``${env:NAME}`` and ``${file:PATH}`` in a database URL.
 
-    The same syntax as Kafka Connect's config providers, so one connector file serves
-    both the embedded engine and Connect.
+    The same syntax as Kafka Connect's config providers, which connector files use.
     """
 
     def lookup(match: re.Match[str]) -> str:

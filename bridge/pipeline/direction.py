@@ -1,0 +1,233 @@
+"""One direction of the bridge: decode, map and apply a batch of Debezium records.
+
+A :class:`Direction` is the batch handler a capture transport calls. It returns only
+after the target transaction holding the batch's rows, dead letters and checkpoint has
+committed, so the transport may then acknowledge the batch to Debezium (or commit its
+Kafka offsets through the same transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from bridge.apply.applier import ApplyReport
+from bridge.decode import PositionSequencer, RecordDecodeError, RecordDecoder
+from bridge.events import ChangeEvent, Operation, SourcePosition
+from bridge.map import Mapping as CompiledMapping
+from bridge.map.results import Filtered, MappingRef, MapResult, Rejection, TargetRow
+from bridge.observe.lag import LagTracker
+from bridge.observe.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_REF = MappingRef(name="heartbeat", path="", version="")
+HEARTBEAT_REASON = "heartbeat"
+_BEIJING = timezone(timedelta(hours=8))
+
+
+class RecordLike(Protocol):
+    """A raw Debezium record from either transport."""
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def value(self) -> str | None: ...
+
+    @property
+    def topic(self) -> str: ...
+
+
+class BatchApplier(Protocol):
+    def apply_batch(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        kafka_offsets: Mapping[tuple[str, int], int] | None = None,
+    ) -> ApplyReport: ...
+
+
+@dataclass(slots=True)
+class DirectionTotals:
+    """Running totals of one direction since start, for status and the demo."""
+
+    batches: int = 0
+    events: int = 0
+    applied: int = 0
+    dead_lettered: int = 0
+    filtered: int = 0
+    skipped: int = 0
+    last_position: SourcePosition | None = None
+    last_commit: datetime | None = None
+    last_applied_at: datetime | None = None
+    provinces: dict[tuple[date, str], int] = field(default_factory=dict)
+
+    def provinces_today(self, now: datetime) -> dict[str, int]:
+        """Rows applied today (UTC+8, the registries' day) by province code."""
+        today = now.astimezone(_BEIJING).date()
+        return {code: n for (day, code), n in self.provinces.items() if day == today}
+
+
+class Direction:
+    """Decode -> map -> apply for one pipeline (one source, one target database)."""
+
+    def __init__(
+        self,
+        name: str,
+        decoder: RecordDecoder,
+        mappings: Sequence[CompiledMapping],
+        applier: BatchApplier,
+        *,
+        source: str,
+        heartbeat_table: str = "bridge.heartbeat",
+        metrics: Metrics | None = None,
+        lag: LagTracker | None = None,
+        province_column: str | None = None,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self._decoder = decoder
+        self._mappings = {m.source_table: m for m in mappings}
+        self._applier = applier
+        self._heartbeat_table = heartbeat_table
+        self._metrics = metrics
+        self._lag = lag
+        self._province_column = province_column
+        self._sequencer = PositionSequencer()
+        self._last_order: tuple[int, ...] = ()
+        self.totals = DirectionTotals()
+
+    def __call__(self, records: Sequence[RecordLike], /) -> None:
+        """The embedded engine's batch handler."""
+        self.apply(records)
+
+    def apply(
+        self,
+        records: Sequence[RecordLike],
+        kafka_offsets: Mapping[tuple[str, int], int] | None = None,
+    ) -> ApplyReport:
+        """Decode, map and apply *records*; return after the target commit."""
+        started = time.monotonic()
+        results = self.map_records(records)
+        report = self._applier.apply_batch(self.name, results, kafka_offsets)
+        self._after_commit(results, report, time.monotonic() - started)
+        return report
+
+    def map_records(self, records: Sequence[RecordLike]) -> list[MapResult]:
+        """Decode and map *records*; tombstones carry no change and are dropped."""
+        results: list[MapResult] = []
+        for record in records:
+            result = self._map_one(record)
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _map_one(self, record: RecordLike) -> MapResult | None:
+        try:
+            event = self._decoder.decode(
+                record.key, record.value, sequencer=self._sequencer, topic=record.topic
+            )
+        except RecordDecodeError as exc:
+            return self._undecodable(record, exc)
+        if event is None:
+            return None
+        self._last_order = event.position.order
+        if event.qualified_table == self._heartbeat_table:
+            return Filtered(event, HEARTBEAT_REF, HEARTBEAT_REASON)
+
+        mapping = self._mappings.get(event.qualified_table)
+        if mapping is None:
+            return Rejection(
+                event,
+                HEARTBEAT_REF,
+                "MappingError",
+                f"no mapping of pipeline {self.name} reads {event.qualified_table}; "
+                "add one and replay this dead letter",
+            )
+        return mapping.apply(event)
+
+    def _undecodable(self, record: RecordLike, exc: RecordDecodeError) -> Rejection:
+        """A dead letter for a record that could not be decoded at all.
+
+        Without a known position it takes the last one seen, marked as a snapshot
+        position so that the checkpoint does not treat it as already applied.
+        """
+        position = exc.position or SourcePosition(
+            source=self.source, order=self._last_order, snapshot=True
+        )
+        schema, _, table = (exc.table or record.topic).rpartition(".")
+        event = ChangeEvent(
+            op=Operation.READ,
+            source=self.source,
+            schema=schema or None,
+            table=table,
+            key={},
+            before=None,
+            after=None,
+            position=position,
+            raw=record.value,
+        )
+        return Rejection(event, HEARTBEAT_REF, type(exc).__name__, str(exc))
+
+    def _after_commit(
+        self, results: Sequence[MapResult], report: ApplyReport, seconds: float
+    ) -> None:
+        totals = self.totals
+        totals.batches += 1
+        totals.events += len(results)
+        totals.applied += report.applied
+        totals.dead_lettered += report.dead_lettered
+        totals.filtered += report.filtered
+        totals.skipped += report.skipped
+        if report.position is not None:
+            totals.last_position = report.position
+        totals.last_applied_at = datetime.now(UTC)
+
+        counts: Counter[tuple[str, str]] = Counter()
+        for result in results:
+            self._observe_one(result, counts)
+        if self._metrics is not None:
+            self._metrics.observe_batch(self.name, counts, seconds)
+
+    def _observe_one(self, result: MapResult, counts: Counter[tuple[str, str]]) -> None:
+        event = result.event
+        if isinstance(result, Filtered) and result.reason == HEARTBEAT_REASON:
+            self._heartbeat_applied(event)
+            return
+        counts[(event.table, event.op.value)] += 1
+        if isinstance(result, TargetRow):
+            self._count_province(result)
+        if event.committed_at is not None:
+            self.totals.last_commit = event.committed_at
+            if self._lag is not None:
+                self._lag.commit_applied(self.name, event.table, event.committed_at)
+        if self._metrics is None:
+            return
+        if isinstance(result, Rejection):
+            self._metrics.observe_dead_letter(self.name, event.table)
+            self._metrics.observe_error(self.name, result.error_class)
+        elif isinstance(result, Filtered):
+            self._metrics.observe_filtered(self.name, result.reason)
+
+    def _heartbeat_applied(self, event: ChangeEvent) -> None:
+        row: Mapping[str, Any] = event.after or {}
+        beat_at = row.get("beat_at")
+        if self._lag is not None and isinstance(beat_at, datetime):
+            self._lag.heartbeat_applied(self.name, _aware(beat_at), row.get("seq"))
+
+    def _count_province(self, row: TargetRow) -> None:
+        code = row.values.get(self._province_column) if self._province_column else None
+        if isinstance(code, str):
+            day = datetime.now(_BEIJING).date()
+            provinces = self.totals.provinces
+            provinces[(day, code)] = provinces.get((day, code), 0) + 1
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,349 @@
+"""``creditbridge run``: both directions from one run configuration.
+
+Start-up is two phases. :func:`prepare` reads and checks everything (connector files,
+mappings against the live schemas, decode settings against the source catalog) and
+builds the objects, starting nothing; every problem found is reported at once. Then
+:meth:`Bridge.run` starts the observe server and the capture engines and streams until
+SIGTERM/SIGINT or a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bridge.apply.applier import Applier
+from bridge.apply.engine import make_engine
+from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
+from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
+from bridge.capture.jvm import JvmOptions
+from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
+from bridge.errors import BridgeError, ConfigError
+from bridge.map import Mapping as CompiledMapping
+from bridge.map import MappingFileError, load_mapping
+from bridge.map.check import check_files
+from bridge.map.schemas import LiveSchemas, TableShape
+from bridge.observe.health import Readiness, lag_check
+from bridge.observe.http import ObserveServer
+from bridge.observe.lag import LagTracker
+from bridge.observe.metrics import Metrics
+from bridge.observe.sampler import StatusSampler
+from bridge.observe.status import (
+    History,
+    MemoryStatusSource,
+    PipelineStatus,
+    StatusReport,
+)
+from bridge.pipeline.config import PipelineConfig, RunConfig, resolve_url
+from bridge.pipeline.direction import Direction
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_TABLE = "bridge.heartbeat"
+_SAMPLE_SECONDS = 5.0
+
+
+@dataclass
+class PreparedPipeline:
+    config: PipelineConfig
+    connector: ConnectorFile
+    mappings: list[CompiledMapping]
+    target: sa.Engine
+    direction: Direction
+
+
+@dataclass
+class Bridge:
+    """Everything built from a run configuration; :meth:`run` starts it."""
+
+    config: RunConfig
+    pipelines: list[PreparedPipeline]
+    metrics: Metrics
+    lag: LagTracker
+    history: History = field(default_factory=History)
+    capture: EmbeddedCapture | None = None
+    server: ObserveServer | None = None
+    _started: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
+        """Stream until SIGTERM/SIGINT; raise when an engine fails for good."""
+        sources = [CaptureSource(p.connector, p.direction) for p in self.pipelines]
+        jvm = JvmOptions.from_environment(
+            heap=self.config.jvm.heap,
+            log_level=self.config.jvm.debezium_log_level,
+            crash_dir=self.config.home / "logs",
+        )
+        self.capture = EmbeddedCapture(sources, home=self.config.home, jvm=jvm)
+        self.server = self._observe_server()
+        sampler = StatusSampler(self.metrics, self.lag, self.history)
+        self.server.start()
+        sampler.start(_SAMPLE_SECONDS)
+        log.info(
+            "bridge starting: %s pipelines; status on %s",
+            len(self.pipelines),
+            self.server.url,
+        )
+        try:
+            if on_ready is not None:
+                threading.Thread(
+                    target=self._when_streaming, args=(on_ready,), daemon=True
+                ).start()
+            self.capture.run()
+        finally:
+            sampler.stop()
+            self.server.stop()
+            for pipeline in self.pipelines:
+                pipeline.target.dispose()
+            log.info("bridge stopped")
+
+    def request_stop(self) -> None:
+        if self.capture is not None:
+            self.capture.request_stop()
+
+    def streaming(self) -> bool:
+        if self.capture is None:
+            return False
+        states = self.capture.states.values()
+        return bool(states) and all(s is EngineState.STREAMING for s in states)
+
+    def _when_streaming(self, on_ready: Callable[[Bridge], None]) -> None:
+        while not self.streaming():
+            if self.capture is not None and self.capture.wait(timeout=0.2):
+                return
+        on_ready(self)
+
+    def _observe_server(self) -> ObserveServer:
+        readiness = Readiness()
+        readiness.add_check("capture", self._capture_check)
+        for pipeline in self.pipelines:
+            name = pipeline.config.name
+            readiness.add_check(
+                f"lag:{name}",
+                lag_check(self.lag, name, self.config.observe.max_lag_seconds),
+            )
+            readiness.add_check(f"target:{name}", _reachable(pipeline.target))
+        self.metrics.read_lag_from(self.lag.readings)
+        observe = self.config.observe
+        return ObserveServer(
+            self.metrics,
+            _BridgeStatus(self),
+            readiness,
+            host=observe.http_host,
+            port=observe.http_port,
+        )
+
+    def _capture_check(self) -> str | None:
+        if self.capture is None:
+            return "capture has not started"
+        waiting = [
+            f"{name} is {state.value}"
+            for name, state in self.capture.states.items()
+            if state is not EngineState.STREAMING
+        ]
+        return "; ".join(waiting) or None
+
+
+class _BridgeStatus:
+    """The running bridge's answer to ``/api/status``."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+        self._memory = MemoryStatusSource()
+        self.history = bridge.history
+
+    def status(self) -> StatusReport:
+        bridge = self._bridge
+        states = bridge.capture.states if bridge.capture is not None else {}
+        to_necips: dict[str, int] = {}
+        to_credit_china: dict[str, int] = {}
+        for pipeline in bridge.pipelines:
+            totals = pipeline.direction.totals
+            state = states.get(pipeline.connector.name, EngineState.CREATED)
+            self._memory.set_pipeline(
+                PipelineStatus(
+                    name=pipeline.config.name,
+                    direction=pipeline.config.description,
+                    state=state.value,
+                    lag_seconds=bridge.lag.lag(pipeline.config.name),
+                    last_position=str(totals.last_position or "") or None,
+                    last_applied_at=totals.last_applied_at,
+                    applied_total=totals.applied,
+                    dead_letters=totals.dead_lettered,
+                )
+            )
+            counts = (
+                to_necips if pipeline.config.target == "necips" else (to_credit_china)
+            )
+            for code, count in totals.provinces_today(datetime.now(UTC)).items():
+                counts[code] = counts.get(code, 0) + count
+        self._memory.set_outcomes_today(to_necips, to_credit_china)
+        report = self._memory.status()
+        report.lag_history.update(self.history.lag())
+        report.throughput_history.update(self.history.throughput())
+        return report
+
+
+def _reachable(engine: sa.Engine) -> Callable[[], str | None]:
+    def check() -> str | None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            where = engine.url.render_as_string()
+            return f"cannot reach {where}: {_driver_message(exc)}"
+        return None
+
+    return check
+
+
+def prepare(config: RunConfig, *, metrics: Metrics | None = None) -> Bridge:
+    """Check everything and build the bridge; start nothing.
+
+    Raises one :class:`ConfigError` listing every problem found.
+    """
+    metrics = metrics or Metrics()
+    lag = LagTracker()
+    problems: list[str] = []
+    pipelines = []
+    for pipeline in config.pipelines:
+        try:
+            pipelines.append(_prepare_one(config, pipeline, metrics, lag))
+        except (ConfigError, MappingFileError) as exc:
+            problems.append(f"pipeline {pipeline.name}:\n{_indent(str(exc))}")
+    if problems:
+        raise ConfigError(
+            "the bridge did not start; fix these problems and start again:\n"
+            + "\n".join(problems)
+        )
+    return Bridge(config=config, pipelines=pipelines, metrics=metrics, lag=lag)
+
+
+def _prepare_one(
+    config: RunConfig, pipeline: PipelineConfig, metrics: Metrics, lag: LagTracker
+) -> PreparedPipeline:
+    connector = load_connector(pipeline.connector)
+    properties = resolve_references(connector)
+    source_url = capture_url(connector, properties)
+    target_url = resolve_url(config.database(pipeline.target).url)
+    _check_mappings(pipeline.mappings, [source_url, target_url])
+    mappings = [load_mapping(path) for path in pipeline.mappings]
+
+    settings = DecodeSettings.from_connector_config(connector.name, connector.config)
+    tables = [m.source_table for m in mappings] + [HEARTBEAT_TABLE]
+    source = sa.create_engine(source_url)
+    try:
+        with source.connect() as connection:
+            types = read_column_types(connection, tables)
+    except sa.exc.SQLAlchemyError as exc:
+        raise ConfigError(
+            f"{connector.path}: cannot read the column types of "
+            f"{', '.join(tables)} as the capture account: {_driver_message(exc)}"
+        ) from exc
+    finally:
+        source.dispose()
+    settings.validate(types)
+
+    target = make_engine(target_url)
+    applier = Applier.for_mappings(target, mappings)
+    direction = Direction(
+        pipeline.name,
+        RecordDecoder(settings, types),
+        mappings,
+        applier,
+        source=connector.kind,
+        heartbeat_table=HEARTBEAT_TABLE,
+        metrics=metrics,
+        lag=lag,
+        province_column=pipeline.province_column,
+    )
+    return PreparedPipeline(pipeline, connector, mappings, target, direction)
+
+
+def capture_url(connector: ConnectorFile, properties: Mapping[str, str]) -> str:
+    """A SQLAlchemy URL for the capture account the connector file names."""
+    kind = connector.kind
+    driver = "mysql+pymysql" if kind == "mysql" else "postgresql+psycopg"
+    url = sa.URL.create(
+        driver,
+        username=properties.get("database.user"),
+        password=properties.get("database.password"),
+        host=properties.get("database.hostname"),
+        port=int(properties.get("database.port") or 0) or None,
+        database=properties.get("database.dbname"),
+        query={"charset": "utf8mb4"} if kind == "mysql" else {},
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def _check_mappings(paths: Sequence[Path], urls: Iterable[str]) -> None:
+    schemas = _FirstFound([LiveSchemas([url]) for url in urls])
+    try:
+        report = check_files(paths, schemas)
+    finally:
+        schemas.close()
+    if not report.ok:
+        raise ConfigError("\n".join(str(problem) for problem in report.problems))
+
+
+class _FirstFound:
+    """Table shapes from whichever database account can see the table.
+
+    Least-privilege accounts see only their own tables on MySQL: the capture account
+    the native tables, the writer account the staging tables.
+    """
+
+    def __init__(self, sources: list[LiveSchemas]) -> None:
+        self._sources = sources
+
+    def table(self, qualified: str) -> TableShape | None:
+        for source in self._sources:
+            try:
+                shape = source.table(qualified)
+            except ConfigError:
+                continue
+            if shape is not None:
+                return shape
+        return None
+
+    def close(self) -> None:
+        for source in self._sources:
+            source.close()
+
+
+def _driver_message(exc: sa.exc.SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def run(config: RunConfig, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
+    """Prepare and run the bridge described by *config* until stopped."""
+    bridge = prepare(config)
+    try:
+        bridge.run(on_ready=on_ready)
+    except BridgeError:
+        raise
+    except Exception as exc:  # a JVM or driver error we did not translate
+        raise BridgeError(f"the bridge stopped: {type(exc).__name__}: {exc}") from exc
+
+
+def describe_pipelines(bridge: Bridge) -> list[dict[str, Any]]:
+    """One line per pipeline for the CLI's start-up table."""
+    return [
+        {
+            "pipeline": p.config.name,
+            "connector": p.connector.name,
+            "mappings": ", ".join(m.ref.name for m in p.mappings),
+            "target": p.config.target,
+        }
+        for p in bridge.pipelines
+    ]
