@@ -22,7 +22,7 @@ def make_uscc(rng: random.Random, prefix: str, division: str) -> str:
 
     Positions 9-17 are a random subject id drawn from the USCC alphabet.
     """
-    subject = "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    subject = "".join(rng.choices(USCC_ALPHABET, k=9))
     body = f"{prefix}{division}{subject}"
     return body + uscc_check_character(body)
 
