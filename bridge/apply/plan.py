@@ -11,7 +11,7 @@ which keeps the exact per-event semantics for the rows that did apply.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,14 +56,25 @@ def key_identity(table: str, key: Mapping[str, Any]) -> str:
 
 def plan_batch(rows: Iterable[TargetRow]) -> list[KeyPlan]:
     """The net effect per (table, key), in the order each key first appeared."""
-    plans: dict[str, KeyPlan] = {}
+    plans: dict[Hashable, KeyPlan] = {}
     for row in rows:
-        identity = key_identity(row.table, row.key)
+        identity = _grouping_key(row)
         plan = plans.get(identity)
         if plan is None:
             plan = plans[identity] = KeyPlan(row.table, dict(row.key))
         plan.fold(row)
     return list(plans.values())
+
+
+def _grouping_key(row: TargetRow) -> Hashable:
+    # Key values are nearly always hashable (str, int, Decimal, date); the JSON form
+    # is the slow but general fallback.
+    try:
+        identity = (row.table, tuple(sorted(row.key.items())))
+        hash(identity)
+    except TypeError:
+        return key_identity(row.table, row.key)
+    return identity
 
 
 def _known(values: Mapping[str, Any]) -> dict[str, Any]:

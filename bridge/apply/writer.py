@@ -44,11 +44,15 @@ class TableWriter:
             self.check_collisions(connection, writable)
 
         for columns, group in _group(writable, lambda p: tuple(sorted(self._row(p)))):
-            statement = self.dialect.upsert(
-                self.target.table, self.target.key_columns, columns, self.target.policy
-            )
             rows = [self.dialect.bind_row(self._row(plan)) for plan in group]
-            connection.execute(statement, rows)
+            self.dialect.write_upserts(
+                connection,
+                self.target.table,
+                rows,
+                key_columns=self.target.key_columns,
+                columns=columns,
+                policy=self.target.policy,
+            )
         return parked
 
     def soft_delete(self, connection: Connection, plans: Sequence[KeyPlan]) -> None:

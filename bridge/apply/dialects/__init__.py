@@ -46,6 +46,19 @@ class TargetDialect(abc.ABC):
     ) -> Insert:
         """An insert of *columns* that updates the row with the same key instead."""
 
+    def write_upserts(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key_columns: Sequence[str],
+        columns: Sequence[str],
+        policy: ConflictPolicy,
+    ) -> None:
+        """Upsert *rows*, each holding exactly *columns*, in few round trips."""
+        connection.execute(self.upsert(table, key_columns, columns, policy), rows)
+
     @abc.abstractmethod
     def classify(self, exc: DBAPIError) -> tuple[ErrorKind, str | None]:
         """Whether retrying can help, and the database's error code."""

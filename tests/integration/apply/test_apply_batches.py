@@ -560,3 +560,32 @@ def test_bridge_columns_are_filled_and_an_upsert_clears_the_soft_delete(
             True,
         )
     ]
+
+
+def test_columns_that_are_null_in_every_row_of_a_batch_are_written_as_null(
+    engine: Engine, pipeline: str, make_table: Any
+) -> None:
+    # Pins: an array of only NULLs has no element type of its own (PostgreSQL path).
+    instant = "datetime(6)" if engine.dialect.name == "mysql" else "timestamptz"
+    target = make_table(
+        "sparse",
+        f"id int primary key, n int default 5, d date, ts {instant}, "
+        "amount numeric(24,6) default 1, flag boolean default true",
+    )
+    applier = Applier(engine, default_policy=SOURCE_WINS)
+    nulls = {"n": None, "d": None, "ts": None, "amount": None, "flag": None}
+
+    applier.apply_batch(
+        pipeline,
+        [
+            upsert(target, (1, 1, 0), {"id": 1, **nulls}),
+            upsert(target, (1, 2, 0), {"id": 2, **nulls}),
+            upsert(target, (1, 3, 0), {"id": 3, **nulls, "amount": 7}),
+        ],
+    )
+
+    assert rows(engine, target) == [
+        (1, None, None, None, None, None),
+        (2, None, None, None, None, None),
+        (3, None, None, None, Decimal("7.000000"), None),
+    ]
