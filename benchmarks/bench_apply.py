@@ -76,8 +76,9 @@ def target_rows(count: int) -> list[TargetRow]:
     for number in range(count):
         values = outcome(number)
         event = ChangeEvent(
-            Operation.CREATE, "gsxt", "gsxt", "E_CR_REPAIR", {"REPAIRNO": values["xf_bh"]},
-            None, values, SourcePosition("gsxt", (1, 4 + number, 0, 0)),
+            Operation.CREATE, "gsxt", "gsxt", "E_CR_REPAIR",
+            {"REPAIRNO": values["xf_bh"]}, None, values,
+            SourcePosition("gsxt", (1, 4 + number, 0, 0)),
             committed_at=values["xf_jdsj"], transaction_id=str(number),
         )  # fmt: skip
         key = {"xf_bh": values["xf_bh"]}
@@ -137,8 +138,8 @@ def timed(work: Callable[[], None]) -> float:
 
 
 def run_raw(engine: Engine, rows: list[tuple[Any, ...]], batch: int) -> None:
-    columns = list(outcome(0)) + [
-        "cb_origin", "cb_src_position", "cb_src_commit_ts", "cb_applied_at"
+    columns = [
+        *outcome(0), "cb_origin", "cb_src_position", "cb_src_commit_ts", "cb_applied_at"
     ]  # fmt: skip
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})"
