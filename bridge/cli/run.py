@@ -62,7 +62,15 @@ def use_dev_environment() -> None:
     """Put the local demo instance's URLs and connector settings in the environment."""
     from bridge.devenv.api import ensure_up, environment
 
-    for name, value in environment(ensure_up()).items():
+    env = ensure_up()
+    values = environment(env)
+    for prefix, server in (("PG", env.postgres), ("MYSQL", env.mysql)):
+        # The settings the connector files in connectors/ refer to.
+        values[f"CREDITBRIDGE_{prefix}_HOST"] = server.host
+        values[f"CREDITBRIDGE_{prefix}_PORT"] = str(server.port)
+        values[f"CREDITBRIDGE_{prefix}_DATABASE"] = server.database
+        values[f"CREDITBRIDGE_{prefix}_CAPTURE_PASSWORD"] = server.capture.password
+    for name, value in values.items():
         os.environ.setdefault(name, value)
 
 

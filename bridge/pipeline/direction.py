@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_REF = MappingRef(name="heartbeat", path="", version="")
 HEARTBEAT_REASON = "heartbeat"
 _BEIJING = timezone(timedelta(hours=8))
+_DEBEZIUM_HEARTBEAT_TOPIC = "__debezium-heartbeat"
 
 
 class RecordLike(Protocol):
@@ -129,6 +130,10 @@ class Direction:
         return results
 
     def _map_one(self, record: RecordLike) -> MapResult | None:
+        if record.topic.startswith(_DEBEZIUM_HEARTBEAT_TOPIC):
+            # Debezium's own heartbeat message carries its offset, not a row; the
+            # row its action query writes arrives as a change of the heartbeat table.
+            return None
         try:
             event = self._decoder.decode(
                 record.key, record.value, sequencer=self._sequencer, topic=record.topic

@@ -229,7 +229,8 @@ def _prepare_one(
     config: RunConfig, pipeline: PipelineConfig, metrics: Metrics, lag: LagTracker
 ) -> PreparedPipeline:
     connector = load_connector(pipeline.connector)
-    properties = resolve_references(connector)
+    database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
+    properties = resolve_references(connector, database)
     source_url = capture_url(connector, properties)
     target_url = resolve_url(config.database(pipeline.target).url)
     _check_mappings(pipeline.mappings, [source_url, target_url])
