@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 _SCHEMA_PREFIX = '{"schema":'
 _PAYLOAD_SEPARATOR = ',"payload":'
 _CACHE_LIMIT = 512
+_RECENT_LIMIT = 8
+_SCANNER = json.JSONDecoder()
+# The scanner is set in JSONDecoder.__init__ but missing from typeshed.
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = _SCANNER.scan_once  # type: ignore[attr-defined]
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _OPERATIONS = {op.value: op for op in Operation}
 _NEXT = "The record goes to the dead-letter table."
@@ -97,6 +101,7 @@ class RecordDecoder:
         self._types = types or ColumnTypes()
         self._by_schema: dict[str, TableDecoder] = {}
         self._by_table: dict[str, TableDecoder] = {}
+        self._recent: list[str] = []
         self._position: Callable[[Mapping[str, Any]], SourcePosition] = (
             mysql_position if settings.connector == MYSQL else postgres_position
         )
@@ -183,7 +188,7 @@ class RecordDecoder:
             if fast is not None:
                 return fast
         try:
-            document = json.loads(text)
+            document = parse_json(text)
         except ValueError as exc:
             raise RecordDecodeError(f"value is not JSON ({exc})", topic=topic) from exc
         if _is_schema_envelope(document):
@@ -193,18 +198,35 @@ class RecordDecoder:
         return _Parsed(document, None, None)
 
     def _parse_known_schema(self, text: str) -> _Parsed | None:
-        cut = text.find(_PAYLOAD_SEPARATOR)
-        schema_text = text[len(_SCHEMA_PREFIX) : cut]
-        if cut < 0 or schema_text not in self._by_schema:
-            return None
-        end = len(text.rstrip())
-        if text[end - 1] != "}":
-            return None
+        start = len(_SCHEMA_PREFIX)
+        schema_text = self._recent_schema(text, start)
+        if schema_text is None:
+            cut = text.find(_PAYLOAD_SEPARATOR)
+            schema_text = text[start:cut]
+            if cut < 0 or schema_text not in self._by_schema:
+                return None
+            self._recent.insert(0, schema_text)
+            del self._recent[_RECENT_LIMIT:]
+
+        # Parsed in place: no copy of the payload text.
+        offset = start + len(schema_text) + len(_PAYLOAD_SEPARATOR)
         try:
-            payload = json.loads(text[cut + len(_PAYLOAD_SEPARATOR) : end - 1])
+            payload, end = _SCANNER.raw_decode(text, offset)
         except ValueError:
             return None
+        if text[end:].strip() != "}":
+            return None
         return _Parsed(payload, schema_text, None)
+
+    def _recent_schema(self, text: str, start: int) -> str | None:
+        """A recently seen schema the text starts with, found by prefix comparison
+        (a memcmp) instead of slicing and hashing kilobytes of schema per record."""
+        for schema_text in self._recent:
+            if text.startswith(schema_text, start) and text.startswith(
+                _PAYLOAD_SEPARATOR, start + len(schema_text)
+            ):
+                return schema_text
+        return None
 
     def _table_of(
         self, source: Mapping[str, Any], topic: str | None
@@ -253,6 +275,7 @@ class RecordDecoder:
         decoder = decoder_from_schema(fields, self._settings, self._types.table(table))
         if len(self._by_schema) >= _CACHE_LIMIT:
             self._by_schema.clear()
+            self._recent.clear()
         assert parsed.schema_key is not None
         self._by_schema[parsed.schema_key] = decoder
         log.debug("connector %s: decoder built for %s", self._settings.name, table)
@@ -264,7 +287,7 @@ class RecordDecoder:
         text = _as_text(key, "key", None)
         if not text:
             return {}
-        document = json.loads(text)
+        document = parse_json(text)
         if _is_schema_envelope(document):
             document = document["payload"]
         if document is None:
@@ -282,6 +305,19 @@ class RecordDecoder:
         return None
 
 
+def parse_json(text: str) -> Any:
+    """``json.loads`` without its Python-level wrappers on the common path: the C
+    scanner parses from the first character; anything unusual (leading blanks,
+    trailing text, an error) goes through ``json.loads`` for its exact behaviour."""
+    try:
+        document, end = _SCAN_ONCE(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return document
+
+
 def _as_text(record: Record, part: str, topic: str | None) -> str | None:
     if record is None or isinstance(record, str):
         return record
@@ -292,13 +328,18 @@ def _as_text(record: Record, part: str, topic: str | None) -> str | None:
 
 
 def _mapping(value: Any, what: str, topic: str | None) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if value.__class__ is not dict and not isinstance(value, Mapping):
         raise RecordDecodeError(f"{what} is not a JSON object", topic=topic)
     return value
 
 
 def _is_schema_envelope(document: Any) -> bool:
-    return isinstance(document, dict) and document.keys() == {"schema", "payload"}
+    return (
+        document.__class__ is dict
+        and len(document) == 2
+        and "payload" in document
+        and "schema" in document
+    )
 
 
 def _schema_key(text: str, document: Mapping[str, Any]) -> str:
@@ -329,7 +370,7 @@ def _row_fields(envelope_schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _image(image: Any, decoder: TableDecoder) -> dict[str, Any] | None:
     if image is None:
         return None
-    if not isinstance(image, Mapping):
+    if image.__class__ is not dict and not isinstance(image, Mapping):
         raise ValueError(f"row image {image!r} is not a JSON object")
     return decoder.row(image)
 

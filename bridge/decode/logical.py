@@ -45,6 +45,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -239,16 +240,14 @@ def _time_decoders(mysql: bool) -> dict[str, Converter]:
     }
 
 
+_LONG_FRACTION = re.compile(r"\.\d{6}(\d+)")
+
+
 def _check_fraction(text: str) -> None:
     """Refuse more than six fractional digits unless the rest are zeros:
     ``fromisoformat`` would silently drop them."""
-    dot = text.find(".")
-    if dot < 0:
-        return
-    end = dot + 1
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    if end - dot - 1 > 6 and text[dot + 7 : end].strip("0"):
+    extra = _LONG_FRACTION.search(text)
+    if extra is not None and extra.group(1).strip("0"):
         raise LogicalValueError(f"{text!r} has sub-microsecond digits")
 
 

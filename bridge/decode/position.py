@@ -35,6 +35,7 @@ restarted snapshot re-reads whole tables anyway. Without a sequencer the ordinal
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -95,6 +96,7 @@ def mysql_position(source: Mapping[str, Any], ordinal: int = 0) -> SourcePositio
     )
 
 
+@functools.lru_cache(maxsize=64)
 def binlog_file_number(name: str) -> int:
     """``binlog.000003`` -> 3; the extension is the file's sequence number."""
     _, dot, suffix = name.rpartition(".")

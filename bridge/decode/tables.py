@@ -21,7 +21,7 @@ from bridge.decode.logical import (
     converter_for,
     spec_for_column,
 )
-from bridge.decode.settings import DecodeSettings
+from bridge.decode.settings import POSTGRESQL, DecodeSettings
 from bridge.events import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -129,27 +129,36 @@ def _identity(table_types: TableTypes | None) -> frozenset[str] | None:
 def _row_decoder(
     converters: dict[str, Converter], settings: DecodeSettings
 ) -> RowDecoder:
+    """The row copy and the placeholder scan run in C (``dict``, ``in``); Python
+    code runs only for the columns that have a converter."""
     placeholder = settings.placeholder_text
     placeholder_list = [placeholder]
-    converter_of = converters.get
+    # TOAST exists only in PostgreSQL; MySQL rows never carry the placeholder.
+    scan = settings.connector == POSTGRESQL
+    steps = tuple(converters.items())
 
     def decode_row(image: Mapping[str, Any]) -> dict[str, Any]:
-        row: dict[str, Any] = {}
+        row = dict(image)
+        if scan:
+            values = row.values()
+            if placeholder in values or placeholder_list in values:
+                _mark_placeholders(row, placeholder, placeholder_list)
         name = ""
         try:
-            for name, value in image.items():
-                kind = value.__class__
-                if value is None:
-                    row[name] = None
-                elif (kind is str and value == placeholder) or (
-                    kind is list and value == placeholder_list
-                ):
-                    row[name] = UNAVAILABLE
-                else:
-                    convert = converter_of(name)
-                    row[name] = value if convert is None else convert(value)
+            for name, convert in steps:
+                value = row.get(name)
+                if value is not None and value is not UNAVAILABLE:
+                    row[name] = convert(value)
         except (ValueError, TypeError, OverflowError) as exc:
             raise ColumnValueError(name, str(exc) or type(exc).__name__) from exc
         return row
 
     return decode_row
+
+
+def _mark_placeholders(
+    row: dict[str, Any], placeholder: str, placeholder_list: list[str]
+) -> None:
+    for name, value in row.items():
+        if value in (placeholder, placeholder_list):
+            row[name] = UNAVAILABLE
