@@ -311,6 +311,15 @@ def test_c04_timestamptz_keeps_microseconds(mode: Mode) -> None:
     assert (paid_at - epoch) // timedelta(microseconds=1) == 1708678334431487
 
 
+def c02_rows() -> list[dict[str, Any]]:
+    rows = [{"id": i, **wire} for i, (wire, _) in enumerate(C02_ROWS)]
+    return [
+        dict(e.after or {})
+        for mode in MODES
+        for e in decode_rows(EVT_TABLE, EVT_HINT, mode, rows)
+    ]
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
 def test_c03_c04_do_not_depend_on_the_process_time_zone(
     zone: str, monkeypatch: pytest.MonkeyPatch
@@ -318,11 +327,11 @@ def test_c03_c04_do_not_depend_on_the_process_time_zone(
     """Pins: wall-clock timestamps shifted by the bridge host's zone (19:28:27)."""
     import time
 
-    expected = c03_c04(MODES[0]), c03_c04(MODES[2])
+    expected = c03_c04(MODES[0]), c03_c04(MODES[2]), c02_rows()
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
-        assert (c03_c04(MODES[0]), c03_c04(MODES[2])) == expected
+        assert (c03_c04(MODES[0]), c03_c04(MODES[2]), c02_rows()) == expected
         login, payment = c03_c04(MODES[2])
         assert login["created"] == datetime(2019, 3, 16, 11, 28, 27)
         assert payment["paid_at"].hour == 8
