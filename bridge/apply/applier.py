@@ -41,6 +41,7 @@ from bridge.apply.schema import conflict
 from bridge.apply.target import TargetTable, reflect_target
 from bridge.apply.writer import TableWriter
 from bridge.checkpoint import read_checkpoint, write_checkpoint, write_offsets
+from bridge.checkpoint.ordering import unapplied
 from bridge.events import SourcePosition
 from bridge.map.results import (
     Filtered,
@@ -164,7 +165,7 @@ class Applier:
         kafka_offsets: Mapping[tuple[str, int], int] | None,
     ) -> ApplyReport:
         stored = read_checkpoint(connection, pipeline, lock=True)
-        fresh, position = _fresh(results, stored.position if stored else None)
+        fresh, position = unapplied(results, stored.position if stored else None)
         report = ApplyReport(skipped=len(results) - len(fresh), position=position)
 
         applied_at = datetime.now(UTC)
@@ -322,25 +323,6 @@ class Applier:
             log.warning(
                 "pipeline %s: row %s of %s parked", pipeline, plan.key, plan.table
             )
-
-
-def _fresh(
-    results: Iterable[MapResult], stored: SourcePosition | None
-) -> tuple[list[MapResult], SourcePosition | None]:
-    """The results not yet applied, and the checkpoint after them."""
-    fresh: list[MapResult] = []
-    position = stored
-    for result in results:
-        event_position = result.event.position
-        already_applied = (
-            position is not None and event_position.order <= position.order
-        )
-        if already_applied and not event_position.snapshot:
-            continue
-        fresh.append(result)
-        if position is None or event_position.order >= position.order:
-            position = event_position
-    return fresh, position
 
 
 def _writes(plans: Sequence[KeyPlan], operation: TargetOperation) -> list[KeyPlan]:

@@ -1,5 +1,6 @@
 """Checkpoint stage: the last applied source position, stored with the rows."""
 
+from bridge.checkpoint.ordering import unapplied
 from bridge.checkpoint.store import (
     Checkpoint,
     read_checkpoint,
@@ -12,6 +13,7 @@ __all__ = [
     "Checkpoint",
     "read_checkpoint",
     "read_offsets",
+    "unapplied",
     "write_checkpoint",
     "write_offsets",
 ]
