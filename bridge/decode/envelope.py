@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.decode.columns import ColumnTypes, qualified
+from bridge.decode.columns import ColumnTypes, TableTypes, qualified
 from bridge.decode.position import PositionSequencer, mysql_position, postgres_position
 from bridge.decode.settings import MYSQL, DecodeSettings
 from bridge.decode.tables import (
@@ -96,8 +96,17 @@ class _Parsed:
 class RecordDecoder:
     """Decodes the records of one connector; keeps its table decoders between calls."""
 
-    def __init__(self, settings: DecodeSettings, types: ColumnTypes | None = None):
+    def __init__(
+        self,
+        settings: DecodeSettings,
+        types: ColumnTypes | None = None,
+        *,
+        reload: Callable[[str], TableTypes | None] | None = None,
+    ):
+        """``reload(table)`` re-reads one table's column types from the catalog; it
+        is called when rows show a column the hint does not list (DDL after start)."""
         self._settings = settings
+        self._reload = reload
         self._types = types or ColumnTypes()
         self._by_schema: dict[str, TableDecoder] = {}
         self._by_table: dict[str, TableDecoder] = {}
@@ -162,6 +171,9 @@ class RecordDecoder:
         if op is None:
             raise ValueError(f"op {envelope.get('op')!r} is not a row change")
         decoder = self._table_decoder(table, parsed)
+        image = envelope.get("after") or envelope.get("before")
+        if decoder.columns is not None and image and image.keys() != decoder.columns:
+            decoder = self._reconcile(table, image, decoder)
 
         before = _image(envelope.get("before"), decoder)
         if op is Operation.DELETE and before is not None:
@@ -281,13 +293,45 @@ class RecordDecoder:
         log.debug("connector %s: decoder built for %s", self._settings.name, table)
         return decoder
 
+    def _reconcile(
+        self, table: str, image: Mapping[str, Any], decoder: TableDecoder
+    ) -> TableDecoder:
+        """Rows and catalog disagree on the columns: re-read the catalog once, else
+        say which columns pass through undecoded."""
+        known = decoder.columns or frozenset()
+        unknown = sorted(image.keys() - known)
+        if unknown and self._reload is not None:
+            table_types = self._reload(table)
+            if table_types is not None:
+                self._types = self._types.merged(ColumnTypes({table: table_types}))
+                decoder = decoder_from_types(table_types, self._settings)
+                known = decoder.columns or frozenset()
+                unknown = sorted(image.keys() - known)
+        if unknown:
+            log.warning(
+                "connector %s: %s has columns %s that the catalog did not list: "
+                "their values pass through undecoded",
+                self._settings.name,
+                table,
+                ", ".join(unknown),
+            )
+        # Remember the row's columns so that the next rows compare equal.
+        settled = TableDecoder(
+            decoder.row, decoder.identity_columns, known | frozenset(image.keys())
+        )
+        self._by_table[table] = settled
+        return settled
+
     # --- parts of the event -----------------------------------------------------------
 
     def _key(self, key: Record, decoder: TableDecoder) -> Mapping[str, Any]:
         text = _as_text(key, "key", None)
         if not text:
             return {}
-        document = parse_json(text)
+        try:
+            document = parse_json(text)
+        except ValueError as exc:
+            raise ValueError(f"key is not JSON ({exc})") from exc
         if _is_schema_envelope(document):
             document = document["payload"]
         if document is None:

@@ -48,6 +48,8 @@ class TableDecoder:
 
     row: RowDecoder
     identity_columns: frozenset[str] | None = None
+    columns: frozenset[str] | None = None
+    """The columns the decoder knows, when built from catalog hints alone."""
 
 
 def decoder_from_schema(
@@ -70,7 +72,11 @@ def decoder_from_schema(
 def decoder_from_types(
     table_types: TableTypes | None, settings: DecodeSettings
 ) -> TableDecoder:
-    """Build from catalog hints alone (schemas disabled)."""
+    """Build from catalog hints alone (schemas disabled).
+
+    ``columns`` is set so that a row with a column the catalog did not list (added
+    after the catalog was read) is noticed instead of passing through undecoded.
+    """
     converters: dict[str, Converter] = {}
     columns = table_types.columns if table_types else {}
     for name, column in columns.items():
@@ -78,7 +84,10 @@ def decoder_from_types(
         converter = _column_converter(name, spec, column, settings)
         if converter is not None:
             converters[name] = converter
-    return TableDecoder(_row_decoder(converters, settings), _identity(table_types))
+    known = frozenset(columns) if table_types is not None else None
+    return TableDecoder(
+        _row_decoder(converters, settings), _identity(table_types), known
+    )
 
 
 def _spec(name: str, column: ColumnType, settings: DecodeSettings) -> FieldSpec:

@@ -371,3 +371,66 @@ def test_sequencer_numbers_snapshot_rows() -> None:
         orders.append(event.position.order)
 
     assert orders == [(0, 23803720, 0), (0, 23803720, 1), (0, 23803720, 2)]
+
+
+EVT = Table(
+    "mysql", "necips", "gsxt", "evt", [Col("id", "int32", False), Col("d", "int32")]
+)
+
+
+def evt_record(row: dict[str, Any], pos: int) -> tuple[str, str]:
+    return record(EVT, "c", None, row, mysql_source(EVT, pos), schemas=False)
+
+
+def mysql_settings() -> DecodeSettings:
+    return DecodeSettings.from_connector_config(
+        "connectors/necips.json",
+        {
+            "connector.class": MYSQL_CLASS,
+            "decimal.handling.mode": "string",
+            "converter.schemas.enable": "false",
+        },
+    )
+
+
+def test_a_column_added_after_start_is_read_from_the_catalog_again() -> None:
+    """Pins: a DATE column added by DDL after start decoded as a bare day count."""
+    before_ddl = ColumnTypes.from_kinds({"gsxt.evt": {"id": ColumnKind.INTEGER}})
+    after_ddl = ColumnTypes.from_kinds(
+        {"gsxt.evt": {"id": ColumnKind.INTEGER, "d": ColumnKind.DATE}}
+    )
+    asked: list[str] = []
+
+    def reload(table: str) -> Any:
+        asked.append(table)
+        return after_ddl.table(table)
+
+    decoder = RecordDecoder(mysql_settings(), before_ddl, reload=reload)
+    first = decoder.decode(*evt_record({"id": 1}, 4000))
+    second = decoder.decode(*evt_record({"id": 2, "d": 17971}, 4100))
+    third = decoder.decode(*evt_record({"id": 3, "d": 0}, 4200))
+
+    assert [e.after for e in (first, second, third) if e] == [
+        {"id": 1},
+        {"id": 2, "d": date(2019, 3, 16)},
+        {"id": 3, "d": date(1970, 1, 1)},
+    ]
+    assert asked == ["gsxt.evt"]
+
+
+def test_a_column_unknown_to_the_catalog_is_reported_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hint = ColumnTypes.from_kinds({"gsxt.evt": {"id": ColumnKind.INTEGER}})
+    decoder = RecordDecoder(mysql_settings(), hint)
+
+    with caplog.at_level(logging.WARNING, logger="bridge.decode.envelope"):
+        events = [
+            decoder.decode(*evt_record({"id": i, "d": 5}, 4000 + i)) for i in (1, 2)
+        ]
+
+    assert [e.after for e in events if e] == [{"id": 1, "d": 5}, {"id": 2, "d": 5}]
+    assert caplog.messages == [
+        "connector connectors/necips.json: gsxt.evt has columns d that the catalog "
+        "did not list: their values pass through undecoded"
+    ]
