@@ -6,12 +6,14 @@ the reconciliation reports all agree on one definition (DOMAIN.md section 3).
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from typing import Final
 
 USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE: Final = {symbol: value for value, symbol in enumerate(USCC_ALPHABET)}
+_USCC_SYMBOLS: Final = frozenset(USCC_ALPHABET)
 _USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
 USCC_LENGTH: Final = 18
 
@@ -23,12 +25,8 @@ def uscc_problem(code: str) -> str | None:
     """
     if len(code) != USCC_LENGTH:
         return f"USCC {code!r} has {len(code)} characters, not 18"
-    for position, symbol in enumerate(code, start=1):
-        if symbol not in _USCC_VALUE:
-            return (
-                f"USCC {code!r} has {symbol!r} at position {position}, which is not "
-                "in the USCC alphabet (0-9 and A-Z without I, O, S, V, Z)"
-            )
+    if not _USCC_SYMBOLS.issuperset(code):
+        return _alphabet_problem(code)
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
         return (
@@ -38,9 +36,21 @@ def uscc_problem(code: str) -> str | None:
     return None
 
 
+def _alphabet_problem(code: str) -> str:
+    position, symbol = next(
+        (i, s) for i, s in enumerate(code, 1) if s not in _USCC_VALUE
+    )
+    return (
+        f"USCC {code!r} has {symbol!r} at position {position}, which is not in the "
+        "USCC alphabet (0-9 and A-Z without I, O, S, V, Z)"
+    )
+
+
 def uscc_check_character(body: str) -> str:
     """The check character for the first 17 characters of a USCC."""
-    total = sum(_USCC_VALUE[s] * w for s, w in zip(body, _USCC_WEIGHTS, strict=True))
+    if len(body) != 17:
+        raise ValueError(f"a USCC body has 17 characters, not {len(body)}")
+    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, body), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -55,18 +65,27 @@ _CLOSE: Final = "]］】)）〕﹞"
 _YEAR_IN_BRACKETS: Final = re.compile(
     "[" + re.escape(_OPEN) + r"]([0-9]{4})[" + re.escape(_CLOSE) + "]"
 )
-_WHITESPACE: Final = re.compile(r"\s+")
+_OTHER_BRACKETS: Final = frozenset(_OPEN + _CLOSE) - {"〔", "〕"}
 _LEADING_ZEROS: Final = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+# Decimal digits that NFKC turns into ASCII ones: full-width, mathematical and
+# segmented digit blocks. Other scripts' digits (Arabic-Indic ...) NFKC keeps as is.
+_DIGIT_BLOCKS: Final = (
+    range(0xFF10, 0xFF1A),
+    range(0x1D7CE, 0x1D800),
+    range(0x1FBF0, 0x1FBFA),
+)
+_ASCII_DIGITS: Final = {
+    cp: unicodedata.normalize("NFKC", chr(cp))
+    for block in _DIGIT_BLOCKS
+    for cp in block
+}
 
 
 def _ascii_digits(text: str) -> str:
     """NFKC-fold decimal digits only (full-width ９ to 9); other characters stay."""
-    if text.isascii():
-        return text
-    return "".join(
-        unicodedata.normalize("NFKC", ch) if unicodedata.category(ch) == "Nd" else ch
-        for ch in text
-    )
+    return text if text.isascii() else text.translate(_ASCII_DIGITS)
 
 
 def fold_decision_number(text: str) -> str:
@@ -77,8 +96,14 @@ def fold_decision_number(text: str) -> str:
     may be different documents, so :func:`decision_number_near_match` reports them
     instead of this function merging them.
     """
-    folded = _ascii_digits(_WHITESPACE.sub("", text))
-    return _YEAR_IN_BRACKETS.sub(r"〔\1〕", folded)
+    folded = _ascii_digits("".join(text.split()))
+    if _OTHER_BRACKETS.isdisjoint(folded):
+        return folded
+    return _YEAR_IN_BRACKETS.sub(_canonical_year, folded)
+
+
+def _canonical_year(match: re.Match[str]) -> str:
+    return f"〔{match.group(1)}〕"
 
 
 def decision_number_near_match(left: str, right: str) -> str | None:

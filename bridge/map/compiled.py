@@ -92,6 +92,7 @@ class Column:
     reads: frozenset[str]
     steps: tuple[Step, ...]
     convert: Callable[[Row], Any]
+    fast: Callable[[Row], Any]
     const: Any = None
     invertible: bool = False
 
@@ -153,6 +154,7 @@ class Mapping:
         self.metadata_columns = metadata_columns
         self.domains = domains
         self._key_columns = tuple(c for c in columns if c.target in target_key)
+        self._fast = tuple((c.target, c.fast) for c in columns)
 
     def __repr__(self) -> str:
         return (
@@ -213,6 +215,8 @@ class Mapping:
         return result
 
     def _values(self, image: Row) -> dict[str, Any]:
+        if UNAVAILABLE not in image.values():
+            return {target: fast(image) for target, fast in self._fast}
         values: dict[str, Any] = {}
         for column in self.columns:
             value = column.convert(image)

@@ -9,6 +9,7 @@ private names, imports and assignments are refused by ``simpleeval``.
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -47,6 +48,7 @@ _CONSTANTS: Final = frozenset({"True", "False", "None"})
 
 _EVAL_FAILURES: Final = (
     simpleeval.InvalidExpression,
+    AttributeError,
     TypeError,
     ValueError,
     ArithmeticError,
@@ -70,18 +72,23 @@ def referenced_names(tree: ast.AST) -> frozenset[str]:
 
 
 def _validate(tree: ast.AST, text: str) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = node.func.id if isinstance(node.func, ast.Name) else "?"
-                raise ExpressionError(
-                    f"{text!r} calls {name!r}, which is not an allowed function; "
-                    f"allowed: {', '.join(sorted(FUNCTIONS))}"
-                )
-        elif isinstance(node, ast.Attribute | ast.Lambda | ast.NamedExpr):
+    nodes = list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, ast.Attribute | ast.Lambda | ast.NamedExpr):
             raise ExpressionError(
                 f"{text!r} uses {type(node).__name__.lower()}, which expressions "
                 "do not allow"
+            )
+    for node in nodes:
+        if isinstance(node, ast.Call) and (
+            not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS
+        ):
+            name = (
+                node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node)
+            )
+            raise ExpressionError(
+                f"{text!r} calls {name!r}, which is not an allowed function; "
+                f"allowed: {', '.join(sorted(FUNCTIONS))}"
             )
 
 
@@ -93,9 +100,9 @@ def compile_expression(text: str) -> tuple[Callable[[Row], Any], frozenset[str]]
         raise ExpressionError(f"{text!r} is not a valid expression: {exc.msg}") from exc
     _validate(tree, text)
     names = referenced_names(tree)
-    fast = _fast_path(tree.body, text)
-    if fast is not None:
-        return fast, names
+    native = _native(text, tree.body)
+    if native is not None:
+        return native, names
     return _evaluator(text, tree.body), names
 
 
@@ -118,30 +125,182 @@ def _evaluator(text: str, body: ast.expr) -> Callable[[Row], Any]:
     return evaluate
 
 
-def _fast_path(body: ast.expr, text: str) -> Callable[[Row], Any] | None:
-    """``column == 'x'`` and ``column != 'x'``: the common filter, without simpleeval.
+# --- the native path ---------------------------------------------------------------
+#
+# Filters and expression columns run on every row, and simpleeval walks the AST on
+# each call. Expressions made only of the nodes below (names, constants,
+# comparisons, and/or/not, if-else, slicing, + and -, calls to FUNCTIONS) are compiled
+# once into nested closures with the same Python semantics. Anything else (``*``
+# and ``**``, which simpleeval bounds, comprehensions ...) stays with simpleeval.
 
-    Filters run on every row; this keeps the loop guard off the interpreter's path.
-    """
-    if not (
-        isinstance(body, ast.Compare)
-        and isinstance(body.left, ast.Name)
-        and body.left.id not in _CONSTANTS
-        and len(body.ops) == 1
-        and isinstance(body.ops[0], ast.Eq | ast.NotEq)
-        and isinstance(body.comparators[0], ast.Constant)
-    ):
+Node = Callable[[Row], Any]
+
+
+class _NotNative(Exception):  # noqa: N818 - control flow inside the compiler
+    pass
+
+
+_COMPARE: Final[dict[type, Callable[[Any, Any], Any]]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_BINARY: Final[dict[type, Callable[[Any, Any], Any]]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+}
+
+
+def _native(text: str, body: ast.expr) -> Callable[[Row], Any] | None:
+    try:
+        node = _node(body)
+    except _NotNative:
         return None
-    column, literal = body.left.id, body.comparators[0].value
-    equal = isinstance(body.ops[0], ast.Eq)
 
-    def compare(row: Row) -> bool:
+    def evaluate(row: Row) -> Any:
         try:
-            value = row[column]
-        except KeyError as exc:
-            raise EvaluationError(
-                f"{text!r}: the row has no column {column!r}"
-            ) from exc
-        return (value == literal) is equal
+            return node(row)
+        except EvaluationError as exc:
+            raise EvaluationError(f"{text!r}: {exc}") from None
+        except _EVAL_FAILURES as exc:
+            raise EvaluationError(f"{text!r} failed: {exc}") from exc
+
+    return evaluate
+
+
+def _node(node: ast.expr) -> Node:
+    builder = _BUILDERS.get(type(node))
+    if builder is None:
+        raise _NotNative
+    return builder(node)
+
+
+def _constant(node: Any) -> Node:
+    value = node.value
+    return lambda row: value
+
+
+def _name(node: Any) -> Node:
+    column = node.id
+
+    def read(row: Row) -> Any:
+        try:
+            return row[column]
+        except KeyError:
+            raise EvaluationError(f"the row has no column {column!r}") from None
+
+    return read
+
+
+def _compare(node: Any) -> Node:
+    operators = tuple(_COMPARE[type(op)] for op in node.ops)
+    left, rights = _node(node.left), tuple(_node(c) for c in node.comparators)
+
+    def compare(row: Row) -> Any:
+        value = left(row)
+        for test, right in zip(operators, rights, strict=True):
+            other = right(row)
+            if not test(value, other):
+                return False
+            value = other
+        return True
 
     return compare
+
+
+def _bool_op(node: Any) -> Node:
+    parts = tuple(_node(v) for v in node.values)
+    if isinstance(node.op, ast.And):
+
+        def all_of(row: Row) -> Any:
+            value = True
+            for part in parts:
+                value = part(row)
+                if not value:
+                    return value
+            return value
+
+        return all_of
+
+    def any_of(row: Row) -> Any:
+        value = False
+        for part in parts:
+            value = part(row)
+            if value:
+                return value
+        return value
+
+    return any_of
+
+
+def _unary(node: Any) -> Node:
+    operand = _node(node.operand)
+    if isinstance(node.op, ast.Not):
+        return lambda row: not operand(row)
+    if isinstance(node.op, ast.USub):
+        return lambda row: -operand(row)
+    raise _NotNative
+
+
+def _if_else(node: Any) -> Node:
+    test, body, orelse = _node(node.test), _node(node.body), _node(node.orelse)
+    return lambda row: body(row) if test(row) else orelse(row)
+
+
+def _binary(node: Any) -> Node:
+    apply = _BINARY.get(type(node.op))
+    if apply is None:
+        raise _NotNative
+    left, right = _node(node.left), _node(node.right)
+    return lambda row: apply(left(row), right(row))
+
+
+def _call(node: Any) -> Node:
+    if node.keywords or not isinstance(node.func, ast.Name):
+        raise _NotNative
+    function = FUNCTIONS[node.func.id]
+    args = tuple(_node(a) for a in node.args)
+    return lambda row: function(*(a(row) for a in args))
+
+
+def _subscript(node: Any) -> Node:
+    value = _node(node.value)
+    index = node.slice
+    if isinstance(index, ast.Slice):
+        if index.step is not None:
+            raise _NotNative
+        lower = _node(index.lower) if index.lower is not None else _none
+        upper = _node(index.upper) if index.upper is not None else _none
+        return lambda row: value(row)[lower(row) : upper(row)]
+    key = _node(index)
+    return lambda row: value(row)[key(row)]
+
+
+def _sequence(node: Any) -> Node:
+    items = tuple(_node(item) for item in node.elts)
+    return lambda row: tuple(item(row) for item in items)
+
+
+def _none(row: Row) -> None:
+    return None
+
+
+_BUILDERS: Final[dict[type, Callable[[Any], Node]]] = {
+    ast.Constant: _constant,
+    ast.Name: _name,
+    ast.Compare: _compare,
+    ast.BoolOp: _bool_op,
+    ast.UnaryOp: _unary,
+    ast.IfExp: _if_else,
+    ast.BinOp: _binary,
+    ast.Call: _call,
+    ast.Subscript: _subscript,
+    ast.Tuple: _sequence,
+}

@@ -29,7 +29,13 @@ from bridge.map.compiled import (
 from bridge.map.document import Document, FieldPath, MappingFileError, read_document
 from bridge.map.results import MappingRef
 from bridge.map.timeconv import zone as lookup_zone
-from bridge.map.transforms import CompileContext, RowRejected, Step, TransformParamError
+from bridge.map.transforms import (
+    CompileContext,
+    Convert,
+    RowRejected,
+    Step,
+    TransformParamError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -359,13 +365,17 @@ class _Compiler:
             reads = reads | step.row_names
         required = required or any(s.name == "required" for s in steps)
         label = f"{target} (from {source})" if source else target
+        fast, careful = _column_converter(
+            label, getter, reads, steps, required=required
+        )
         return Column(
             target=target,
             kind=kind,
             source=source,
             reads=reads,
             steps=steps,
-            convert=_column_converter(label, getter, reads, steps, required=required),
+            convert=careful,
+            fast=fast,
             const=spec.get("const"),
             invertible=kind == "from" and all(s.inverse is not None for s in steps),
         )
@@ -556,7 +566,7 @@ def _reader(source: str, spec: dict[str, Any]) -> Callable[[Row], Any]:
     default = spec["default"]
 
     def read_or_default(row: Row) -> Any:
-        return row.get(source, default) if source not in row else row[source]
+        return row.get(source, default)
 
     return read_or_default
 
@@ -568,11 +578,13 @@ def _column_converter(
     steps: tuple[Step, ...],
     *,
     required: bool,
-) -> Callable[[Row], Any]:
-    forwards = tuple(step.forward for step in steps)
+) -> tuple[Callable[[Row], Any], Callable[[Row], Any]]:
+    """Two closures: the fast one for complete rows, the careful one for rows that
+    hold UNAVAILABLE somewhere (TOAST), which leaves such columns out or rejects."""
+    fast = _chain(label, getter, tuple(step.forward for step in steps))
     watched = tuple(reads)
 
-    def convert(row: Row) -> Any:
+    def careful(row: Row) -> Any:
         for name in watched:
             if row.get(name) is UNAVAILABLE:
                 if required:
@@ -582,6 +594,27 @@ def _column_converter(
                         "without it"
                     )
                 return SKIP
+        return fast(row)
+
+    return fast, careful
+
+
+def _chain(
+    label: str, getter: Callable[[Row], Any], forwards: tuple[Convert, ...]
+) -> Callable[[Row], Any]:
+    # Unrolled for the common lengths: this runs once per column per row.
+    if len(forwards) == 1:
+        (first,) = forwards
+
+        def one(row: Row) -> Any:
+            try:
+                return first(getter(row), row)
+            except RowRejected as exc:
+                raise RowRejected(f"{label}: {exc.reason}") from None
+
+        return one
+
+    def chain(row: Row) -> Any:
         try:
             value = getter(row)
             for forward in forwards:
@@ -590,7 +623,7 @@ def _column_converter(
             raise RowRejected(f"{label}: {exc.reason}") from None
         return value
 
-    return convert
+    return chain
 
 
 def _derived_reverse(column: Column) -> ReverseColumn:

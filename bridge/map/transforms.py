@@ -253,36 +253,27 @@ def _zone_param(name: str, params: Any, ctx: CompileContext) -> ZoneInfo:
         raise TransformParamError(str(exc), ("zone",)) from exc
 
 
-def _time_call(name: str, func: Callable[..., Any], *extra: Any) -> Convert:
+def _time_call(name: str, kind: type, func: Callable[..., Any], *extra: Any) -> Convert:
     def convert(value: Any, row: Row) -> Any:
         if value is None:
             return None
+        if not isinstance(value, kind):
+            raise RowRejected(
+                f"{name}: expects a {kind.__name__}; got {_describe(value)}"
+            )
         try:
             return func(value, *extra)
-        except (ValueError, AttributeError, TypeError, OverflowError) as exc:
+        except (ValueError, OverflowError) as exc:
             raise RowRejected(f"{name}: {exc}; got {_describe(value)}") from exc
 
     return convert
 
 
-def _expect(kind: type, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    def checked(value: Any, *extra: Any) -> Any:
-        if not isinstance(value, kind):
-            raise TypeError(f"expects a {kind.__name__}")
-        return func(value, *extra)
-
-    return checked
-
-
 @transform("utc_to_local")
 def _utc_to_local(params: Any, ctx: CompileContext) -> Step:
     tz = _zone_param("utc_to_local", params, ctx)
-    forward = _time_call(
-        "utc_to_local", _expect(datetime, "utc_to_local", timeconv.utc_to_local), tz
-    )
-    inverse = _time_call(
-        "local_to_utc", _expect(datetime, "local_to_utc", timeconv.local_to_utc), tz
-    )
+    forward = _time_call("utc_to_local", datetime, timeconv.utc_to_local, tz)
+    inverse = _time_call("local_to_utc", datetime, timeconv.local_to_utc, tz)
     return Step("utc_to_local", forward, inverse, produces="datetime")
 
 
@@ -298,11 +289,13 @@ def _date_to_local_midnight(params: Any, ctx: CompileContext) -> Step:
     _no_params("date_to_local_midnight", params)
     forward = _time_call(
         "date_to_local_midnight",
-        _expect(date, "date_to_local_midnight", timeconv.date_to_local_midnight),
+        date,
+        timeconv.date_to_local_midnight,
     )
     inverse = _time_call(
         "local_datetime_to_date",
-        _expect(datetime, "local_datetime_to_date", timeconv.local_datetime_to_date),
+        datetime,
+        timeconv.local_datetime_to_date,
     )
     return Step("date_to_local_midnight", forward, inverse, produces="datetime")
 
@@ -312,7 +305,8 @@ def _local_datetime_to_date(params: Any, ctx: CompileContext) -> Step:
     _no_params("local_datetime_to_date", params)
     forward = _time_call(
         "local_datetime_to_date",
-        _expect(datetime, "local_datetime_to_date", timeconv.local_datetime_to_date),
+        datetime,
+        timeconv.local_datetime_to_date,
     )
     # The time of day is dropped, so the way back (00:00) is stated in the file.
     return Step("local_datetime_to_date", forward, None, produces="date")
@@ -420,8 +414,20 @@ def _scale(params: Any, ctx: CompileContext) -> Step:
 # --- value maps -------------------------------------------------------------------
 
 
+_KINDS: Final[dict[type, str]] = {
+    str: "str",
+    int: "number",
+    bool: "bool",
+    Decimal: "number",
+    type(None): "null",
+}
+
+
 def _kind(value: Any) -> str:
     """Map lookups are type-strict: '1', 1 and True are three different keys."""
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | Decimal):
