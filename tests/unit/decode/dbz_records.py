@@ -3,10 +3,9 @@
 The layout follows Kafka's ``JsonConverter``: compact JSON, UTF-8 unescaped, schema
 keys in the order ``type, fields, optional, name, version, parameters, default,
 field``; envelope fields ``before, after, source, transaction, op, ts_ms, ts_us,
-ts_ns``; the connectors' ``source`` structs field for field. It was checked against
-published records of Debezium 3.0 and 3.1; that 3.6 keeps the layout is confirmed
-by the records captured from the real databases (``tests/fixtures/decode/captured``)
-once they exist.
+ts_ns``; the connectors' ``source`` structs field for field (PostgreSQL 3.6 ends with
+``origin``, ``origin_lsn``). Checked against the records captured from the real
+databases through Debezium 3.6.3 in ``tests/fixtures/decode/captured``.
 """
 
 from __future__ import annotations
@@ -95,6 +94,8 @@ PG_SOURCE = [
     Col("txId", "int64"),
     Col("lsn", "int64"),
     Col("xmin", "int64"),
+    Col("origin", "string"),
+    Col("origin_lsn", "int64"),
 ]
 MYSQL_SOURCE = [
     *_COMMON_SOURCE,
@@ -201,6 +202,8 @@ def pg_source(
         "txId": tx_id,
         "lsn": lsn,
         "xmin": None,
+        "origin": None,
+        "origin_lsn": None,
     }
 
 

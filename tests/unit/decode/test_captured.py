@@ -61,3 +61,49 @@ def test_captured_records_decode(path: Path | None) -> None:
 
 def from_tagged_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if row is None else {k: from_tagged(v) for k, v in row.items()}
+
+
+def schema_records() -> list[tuple[str, str]]:
+    found = []
+    for path in FILES:
+        capture = json.loads(path.read_text())
+        for record in capture["records"]:
+            value = record["value"]
+            if value and value.startswith('{"schema":'):
+                found.append((path.stem, value))
+    return found
+
+
+@pytest.mark.parametrize("connector", ["postgresql", "mysql"])
+def test_the_test_builder_writes_what_debezium_wrote(connector: str) -> None:
+    """Pins: unit-test records drifting from Debezium 3.6's real layout."""
+    from dbz_records import Col, Table, mysql_source, pg_source, record
+
+    real = [
+        json.loads(value)
+        for _, value in schema_records()
+        if f'"connector":"{connector}"' in value
+    ]
+    if not real:
+        pytest.skip(f"no captured {connector} record with schemas")
+    real_schema, real_payload = real[0]["schema"], real[0]["payload"]
+    table = Table(connector, "p", "s", "t", [Col("id", "int32", False)])
+    source = (
+        pg_source(table, 1, None)
+        if connector == "postgresql"
+        else mysql_source(table, 1)
+    )
+    _, built = record(table, "c", None, {"id": 1}, source, schemas=True)
+    built_schema, built_payload = (
+        json.loads(built)["schema"],
+        json.loads(built)["payload"],
+    )
+
+    assert list(built_payload) == list(real_payload)
+    assert list(built_payload["source"]) == list(real_payload["source"])
+    fields = lambda schema: [f["field"] for f in schema["fields"]]  # noqa: E731
+    assert fields(built_schema) == fields(real_schema)
+    real_source = next(f for f in real_schema["fields"] if f["field"] == "source")
+    built_source = next(f for f in built_schema["fields"] if f["field"] == "source")
+    assert built_source == real_source
+    assert built_schema["version"] == real_schema["version"]

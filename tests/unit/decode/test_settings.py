@@ -111,6 +111,7 @@ def test_double_decimals_are_refused() -> None:
     [
         ("connect", "cuts times and timestamps to milliseconds"),
         ("isostring", "is not decoded by creditbridge"),
+        ("adaptive", "is not decoded for MySQL, whose TIME unit it leaves unclear"),
     ],
 )
 def test_time_precision_modes_that_lose_or_are_unknown(mode: str, reason: str) -> None:
