@@ -176,6 +176,8 @@ class RecordDecoder:
             decoder = self._reconcile(table, image, decoder)
 
         before = _image(envelope.get("before"), decoder)
+        after = _image(envelope.get("after"), decoder)
+        decoded = after if after is not None else before
         if op is Operation.DELETE and before is not None:
             before = _mark_unsent(before, decoder.identity_columns)
         return ChangeEvent(
@@ -183,9 +185,9 @@ class RecordDecoder:
             source=str(source.get("name") or position.source),
             schema=schema,
             table=str(source["table"]),
-            key=self._key(key, decoder),
+            key=self._key(key, decoder, image, decoded),
             before=before,
-            after=_image(envelope.get("after"), decoder),
+            after=after,
             position=position,
             committed_at=_commit_time(source),
             transaction_id=self._transaction_id(source, envelope.get("transaction")),
@@ -324,7 +326,13 @@ class RecordDecoder:
 
     # --- parts of the event -----------------------------------------------------------
 
-    def _key(self, key: Record, decoder: TableDecoder) -> Mapping[str, Any]:
+    def _key(
+        self,
+        key: Record,
+        decoder: TableDecoder,
+        image: Mapping[str, Any] | None,
+        decoded: Mapping[str, Any] | None,
+    ) -> Mapping[str, Any]:
         text = _as_text(key, "key", None)
         if not text:
             return {}
@@ -338,6 +346,15 @@ class RecordDecoder:
             return {}
         if not isinstance(document, Mapping):
             raise ValueError(f"key {text[:80]!r} is not a JSON object")
+
+        # The key repeats columns of the row image: reuse their decoded values when
+        # the raw values agree, which they do unless the key was built differently.
+        if image is not None and decoded is not None:
+            reused = {name: decoded[name] for name in document if name in decoded}
+            if len(reused) == len(document) and all(
+                image[name] == value for name, value in document.items()
+            ):
+                return reused
         return decoder.row(document)
 
     def _transaction_id(self, source: Mapping[str, Any], block: Any) -> str | None:

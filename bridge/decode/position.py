@@ -72,10 +72,18 @@ def postgres_position(source: Mapping[str, Any], ordinal: int = 0) -> SourcePosi
         snapshot=is_snapshot(source),
         fields={
             "lsn": render_lsn(lsn),
-            "commit_lsn": None if commit_lsn is None else render_lsn(commit_lsn),
+            "commit_lsn": None
+            if commit_lsn is None
+            else _render_commit_lsn(commit_lsn),
             "txid": source.get("txId"),
         },
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _render_commit_lsn(lsn: int) -> str:
+    # Every event of a transaction repeats its commit LSN.
+    return render_lsn(lsn)
 
 
 def mysql_position(source: Mapping[str, Any], ordinal: int = 0) -> SourcePosition:
@@ -115,8 +123,12 @@ def _commit_lsn(sequence: Any) -> int | None:
     """The first LSN of ``sequence``, a JSON array in a string: ``["123","456"]``."""
     if not sequence:
         return None
+    text = str(sequence)
     # Parsed by hand: this runs for every event and the format is fixed.
-    first = str(sequence).strip("[] ").split(",", 1)[0].strip().strip('"')
+    if text.startswith('["'):
+        first = text[2 : text.find('"', 2)]
+    else:
+        first = text.strip("[] ").split(",", 1)[0].strip().strip('"')
     if first in ("", "null"):
         return None
     if not first.isdigit():
