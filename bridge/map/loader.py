@@ -394,7 +394,8 @@ class _Compiler:
         source = self._identifier(spec["from"], (*path, "from"), "source column")
         if source is None:
             return None, frozenset(), None
-        return source, frozenset({source}), _reader(source, spec)
+        label = f"{path[-1]} (from {source})"
+        return source, frozenset({source}), _reader(source, spec, label)
 
     def _steps(self, node: Any, path: FieldPath) -> tuple[Step, ...] | None:
         if node is None:
@@ -550,7 +551,7 @@ class _Compiler:
             )
 
 
-def _reader(source: str, spec: dict[str, Any]) -> Callable[[Row], Any]:
+def _reader(source: str, spec: dict[str, Any], label: str) -> Callable[[Row], Any]:
     """Read *source* from a row; ``default`` only when the field is absent (C10)."""
     if "default" not in spec:
 
@@ -559,7 +560,7 @@ def _reader(source: str, spec: dict[str, Any]) -> Callable[[Row], Any]:
                 return row[source]
             except KeyError:
                 raise RowRejected(
-                    f"source column {source} is absent from the event"
+                    f"{label}: source column {source} is absent from the event"
                 ) from None
 
         return read
@@ -602,21 +603,27 @@ def _column_converter(
 def _chain(
     label: str, getter: Callable[[Row], Any], forwards: tuple[Convert, ...]
 ) -> Callable[[Row], Any]:
-    # Unrolled for the common lengths: this runs once per column per row.
+    """The getter then the transforms; a transform's rejection names the column.
+
+    Unrolled for the common lengths: this runs once per column per row.
+    """
+    if not forwards:
+        return getter
     if len(forwards) == 1:
         (first,) = forwards
 
         def one(row: Row) -> Any:
+            value = getter(row)
             try:
-                return first(getter(row), row)
+                return first(value, row)
             except RowRejected as exc:
                 raise RowRejected(f"{label}: {exc.reason}") from None
 
         return one
 
     def chain(row: Row) -> Any:
+        value = getter(row)
         try:
-            value = getter(row)
             for forward in forwards:
                 value = forward(value, row)
         except RowRejected as exc:
