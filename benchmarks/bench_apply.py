@@ -64,7 +64,7 @@ def outcome(number: int) -> dict[str, Any]:
         "xf_rq": date(2024, 6, 15),
         "xf_jdsj": decided,
         "xf_dw": "上海市浦东新区市场监督管理局",
-        "xf_dwdm": "11310115MB2F31945D",
+        "xf_dwdm": "11310115MB2F31945E",
         "zzgs_sj": decided,
         "sjly": "GSXT",
         "dfbm": "310000",

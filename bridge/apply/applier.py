@@ -196,11 +196,12 @@ class Applier:
     def _write(self, connection: Connection, rows: Sequence[TargetRow]) -> _Outcome:
         if not rows:
             return _Outcome()
+        plans = plan_batch(rows, self._version_columns(rows))
+        if any(plan.sequential for plan in plans):
+            return self._write_one_by_one(connection, rows)
         try:
             with connection.begin_nested():
-                return _Outcome(
-                    parked=self._write_planned(connection, plan_batch(rows))
-                )
+                return _Outcome(parked=self._write_planned(connection, plans))
         except (DBAPIError, RowRefusedError) as exc:
             self._raise_unless_row_error(exc)
             log.warning(
@@ -217,7 +218,8 @@ class Applier:
         for row in rows:
             try:
                 with connection.begin_nested():
-                    outcome.parked += self._write_planned(connection, plan_batch([row]))
+                    plans = plan_batch([row], self._version_columns([row]))
+                    outcome.parked += self._write_planned(connection, plans)
             except (DBAPIError, RowRefusedError) as exc:
                 self._raise_unless_row_error(exc)
                 outcome.failures.append(self._refused(row, exc))
@@ -255,6 +257,13 @@ class Applier:
                 connection, table, key_columns, policy
             )
         return self._tables[cache_key]
+
+    def _version_columns(self, rows: Sequence[TargetRow]) -> dict[str, str | None]:
+        columns: dict[str, str | None] = {}
+        for table in {row.table for row in rows}:
+            policy = self.targets.get(table, self.default).policy
+            columns[table] = policy.column if policy.versioned else None
+        return columns
 
     def _filled(self, row: TargetRow, applied_at: datetime) -> TargetRow:
         """*row* with the bridge's own columns (origin, position, times) set."""

@@ -315,6 +315,24 @@ def test_newer_wins_keeps_the_newer_decision_whichever_arrives_first(
     assert rows(engine, target, "id, v") == [(1, "newer")]
 
 
+@pytest.mark.parametrize("newer_first", [True, False])
+def test_newer_wins_inside_one_batch(
+    engine: Engine, pipeline: str, make_table: Any, newer_first: bool
+) -> None:
+    # Pins: folding a batch per key must not let the later, older decision win.
+    target = newer_table(make_table, engine)
+    applier = Applier(engine)
+    newer = {"id": 1, "v": "newer", "cb_src_commit_ts": at(20)}
+    older = {"id": 1, "v": "older", "cb_src_commit_ts": at(10)}
+    first, second = (newer, older) if newer_first else (older, newer)
+
+    applier.apply_batch(
+        pipeline, [upsert(target, (1, 1, 0), first), upsert(target, (1, 2, 0), second)]
+    )
+
+    assert rows(engine, target, "id, v") == [(1, "newer")]
+
+
 def test_newer_wins_soft_delete_of_an_older_decision_is_ignored(
     engine: Engine, pipeline: str, make_table: Any
 ) -> None:

@@ -65,3 +65,27 @@ def test_plan_batch_keeps_tables_apart() -> None:
     )
 
     assert [(p.table, p.values["v"]) for p in plans] == [("a", "x"), ("b", "y")]
+
+
+def test_an_older_decision_later_in_the_batch_is_dropped() -> None:
+    rows = [
+        upsert("t", (1,), {"id": 1, "v": "new", "ts": 20}),
+        upsert("t", (2,), {"id": 1, "v": "old", "ts": 10}),
+        soft_delete("t", (3,), 1, {"gone": True, "ts": 5}),
+    ]
+
+    [plan] = plan_batch(rows, {"t": "ts"})
+
+    assert (plan.values, plan.sequential) == ({"id": 1, "v": "new", "ts": 20}, False)
+
+
+def test_images_with_fewer_columns_under_newer_wins_ask_for_one_by_one() -> None:
+    # Pins: a merged image could carry columns of a decision the stored row beats.
+    rows = [
+        upsert("t", (1,), {"id": 1, "v": "a", "w": "x", "ts": 10}),
+        upsert("t", (2,), {"id": 1, "v": "b", "w": UNAVAILABLE, "ts": 20}),
+    ]
+
+    [plan] = plan_batch(rows, {"t": "ts"})
+
+    assert plan.sequential is True
