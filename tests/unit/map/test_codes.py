@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bridge.map.codes import (
@@ -130,3 +132,16 @@ def test_id_number_is_masked_to_region_and_last_four() -> None:
     assert mask_id_number("520102199001013128") == "520102********3128"
     assert mask_id_number("52010219900101312X") == "520102********312X"
     assert mask_id_number("1234") == "****"
+
+
+def test_every_digit_nfkc_makes_ascii_is_folded() -> None:
+    # Pins the digit table: a digit block left out would silently not match.
+    digits = [
+        chr(cp)
+        for cp in range(0x80, 0x110000)
+        if unicodedata.category(chr(cp)) == "Nd"
+        and unicodedata.normalize("NFKC", chr(cp)).isascii()
+    ]
+    assert fold_decision_number("".join(digits)) == "".join(
+        unicodedata.normalize("NFKC", d) for d in digits
+    )
