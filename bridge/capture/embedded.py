@@ -231,6 +231,22 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _refuse_shared_topic_prefix(sources: Sequence[CaptureSource]) -> None:
+    # Debezium names its JMX metrics after the topic prefix; a second engine with the
+    # same prefix in this JVM waits for the name to be free and never starts.
+    seen: dict[tuple[str, str], str] = {}
+    for source in sources:
+        connector = source.connector
+        slot = (connector.kind, connector.config.get("topic.prefix", ""))
+        if slot in seen:
+            raise CaptureError(
+                f"{connector.path}: config.topic.prefix {slot[1]!r} is also used by "
+                f"connector {seen[slot]!r}; two {slot[0]} engines in one process need "
+                "different prefixes; nothing was started"
+            )
+        seen[slot] = connector.name
+
+
 class EmbeddedCapture:
     """Runs every source's Debezium engine in this process's single JVM."""
 
@@ -249,6 +265,7 @@ class EmbeddedCapture:
                 f"connector name {duplicates[0]!r} is given twice; each source needs "
                 "its own name and offsets; nothing was started"
             )
+        _refuse_shared_topic_prefix(sources)
         self._sources = list(sources)
         self._home = home.resolve()
         self._jvm = jvm or JvmOptions.from_environment(crash_dir=self._home / "logs")

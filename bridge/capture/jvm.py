@@ -77,6 +77,11 @@ class JvmOptions:
             crash_dir=crash_dir,
         )
 
+    def _quiet_level(self) -> str:
+        """Level of the loggers that warn on every start about nothing actionable."""
+        level = self.log_level.upper()
+        return level if level in ("INFO", "DEBUG", "TRACE") else "ERROR"
+
     def arguments(self, log_config: Path) -> list[str]:
         """The JVM command-line options, every path absolute."""
         args = [
@@ -86,6 +91,7 @@ class JvmOptions:
             "-Xrs",
             f"-Dlog4j2.configurationFile={log_config}",
             f"-Dcreditbridge.jvm.log.level={self.log_level.upper()}",
+            f"-Dcreditbridge.jvm.quiet.level={self._quiet_level()}",
             "-Dlog4j2.disable.jmx=true",
         ]
         if self.crash_dir is not None:

@@ -68,9 +68,7 @@ class Collector:
         with self._lock:
             self._batches += 1
             self._records.extend(
-                r
-                for r in records
-                if not (self._skip_heartbeats and is_heartbeat(r))
+                r for r in records if not (self._skip_heartbeats and is_heartbeat(r))
             )
 
     @property

@@ -86,6 +86,30 @@ def test_primary_key_change_is_delete_tombstone_create(
     ]
 
 
+def test_explicit_null_arrives_as_null_not_as_the_column_default(
+    mysql_source: Callable[..., MysqlSource], home: Path, environ: dict[str, str]
+) -> None:
+    # Pins C10: JsonConverter's replace.null.with.default (on by default) turned
+    # the NULL of row 60001 into 'MANUAL' and 5.
+    source = mysql_source(
+        "id int PRIMARY KEY, method varchar(20) NULL DEFAULT 'MANUAL', "
+        "score int NULL DEFAULT 5"
+    )
+    source.execute(f"INSERT INTO {source.qualified} VALUES (1, 'PHONE', 1)")
+    collector = Collector()
+
+    with capturing(source, home, environ, collector) as capture:
+        collector.wait_for(1, "snapshot record", capture.raise_if_failed)
+        source.execute(f"INSERT INTO {source.qualified} VALUES (60001, NULL, NULL)")
+        source.execute(f"INSERT INTO {source.qualified} (id) VALUES (60002)")
+        records = collector.wait_for(3, "changes", capture.raise_if_failed)
+
+    assert [after for _, _, _, after in changes(records)[1:]] == [
+        {"id": 60001, "method": None, "score": None},
+        {"id": 60002, "method": "MANUAL", "score": 5},
+    ]
+
+
 def test_restart_resumes_where_it_stopped_without_loss(
     mysql_source: Callable[..., MysqlSource], home: Path, environ: dict[str, str]
 ) -> None:

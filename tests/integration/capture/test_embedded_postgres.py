@@ -61,9 +61,7 @@ def test_snapshot_then_create_update_delete_and_tombstone(
         ("d", {"id": 2}, {"id": 2, "v": None, "amount": None}, None),
         (None, {"id": 2}, None, None),
     ]
-    assert {record.topic for record in records} == {
-        f"creditchina.{source.qualified}"
-    }
+    assert {record.topic for record in records} == {f"creditchina.{source.qualified}"}
 
 
 def test_primary_key_change_is_delete_tombstone_create(

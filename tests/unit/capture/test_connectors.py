@@ -254,3 +254,11 @@ def test_unreadable_file(tmp_path: Path) -> None:
         f"{tmp_path / 'missing.json'}: cannot read connector file: No such file or "
         "directory; nothing was started"
     )
+
+
+@pytest.mark.parametrize("name", ["credit-china-outcomes", "necips-outcomes"])
+def test_shipped_files_keep_explicit_nulls(name: str) -> None:
+    # Pins C10: the JSON converter otherwise writes a column's default for a NULL.
+    config = shipped(name).config
+    assert config["key.converter.replace.null.with.default"] == "false"
+    assert config["value.converter.replace.null.with.default"] == "false"

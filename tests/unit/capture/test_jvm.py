@@ -19,6 +19,7 @@ def test_arguments_keep_signals_for_python_and_logs_off_the_cwd() -> None:
         "-Xrs",
         "-Dlog4j2.configurationFile=/opt/log4j2.xml",
         "-Dcreditbridge.jvm.log.level=INFO",
+        "-Dcreditbridge.jvm.quiet.level=INFO",
         "-Dlog4j2.disable.jmx=true",
         "-XX:ErrorFile=/var/cb/logs/hs_err_pid%p.log",
     ]
