@@ -150,10 +150,16 @@ class RecordDecoder:
                 text=text,
             )
         except ColumnValueError as exc:
-            reason = str(exc)
+            raise RecordDecodeError(
+                str(exc), table=table, position=position, topic=topic
+            ) from exc
         except (KeyError, ValueError, TypeError) as exc:
-            reason = f"malformed envelope ({exc!r})"
-        raise RecordDecodeError(reason, table=table, position=position, topic=topic)
+            raise RecordDecodeError(
+                f"malformed envelope ({exc!r})",
+                table=table,
+                position=position,
+                topic=topic,
+            ) from exc
 
     def _event(
         self,
