@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -484,8 +487,22 @@ def test_checkpoint_and_kafka_offsets_commit_with_the_rows(
     )
 
 
-def test_c04_instants_keep_microseconds_whatever_the_session_time_zone(
-    engine: Engine, pipeline: str, make_table: Any
+@pytest.fixture(params=["UTC", "Asia/Shanghai", "America/Los_Angeles"])
+def bridge_time_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the bridge process itself in another local time zone."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+def test_c04_instants_keep_microseconds_whatever_the_bridge_time_zone(
+    engine: Engine, pipeline: str, make_table: Any, bridge_time_zone: str
 ) -> None:
     mysql = engine.dialect.name == "mysql"
     local, instant = (
