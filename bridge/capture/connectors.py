@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import sqlalchemy as sa
+
 from bridge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -178,7 +180,8 @@ def resolve_references(
     Unknown providers, unset variables and unreadable files are all reported at once.
     """
     settings = connector.config if config is None else config
-    env = os.environ if environ is None else environ
+    given = os.environ if environ is None else environ
+    env = {**derived_environment(given), **given}
     problems: list[str] = []
     resolved = {}
     for key, value in settings.items():
@@ -190,6 +193,36 @@ def resolve_references(
     if problems:
         raise ConfigError(_report(problems))
     return resolved
+
+
+def derived_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``CREDITBRIDGE_{PG,MYSQL}_{HOST,PORT,DATABASE,CAPTURE_PASSWORD}`` from the
+    capture accounts' URLs (``CREDITBRIDGE_PG_CAPTURE_URL``, as ``creditbridge dev
+    env`` prints them), for the variables the connector files refer to.
+
+    Kafka Connect cannot split a URL, so the files name the parts; variables set
+    explicitly win over these.
+    """
+    derived: dict[str, str] = {}
+    for prefix in ("CREDITBRIDGE_PG", "CREDITBRIDGE_MYSQL"):
+        text = environ.get(f"{prefix}_CAPTURE_URL")
+        if not text:
+            continue
+        try:
+            url = sa.make_url(text)
+        except sa.exc.ArgumentError:
+            log.warning("%s_CAPTURE_URL is not a URL; not deriving from it", prefix)
+            continue
+        parts = {
+            "HOST": url.host,
+            "PORT": None if url.port is None else str(url.port),
+            "DATABASE": url.database,
+            "CAPTURE_PASSWORD": url.password,
+        }
+        derived.update(
+            {f"{prefix}_{name}": str(value) for name, value in parts.items() if value}
+        )
+    return derived
 
 
 def _lookup(

@@ -262,3 +262,18 @@ def test_shipped_files_keep_explicit_nulls(name: str) -> None:
     config = shipped(name).config
     assert config["key.converter.replace.null.with.default"] == "false"
     assert config["value.converter.replace.null.with.default"] == "false"
+
+
+def test_parts_are_derived_from_the_capture_urls_dev_env_prints(tmp_path: Path) -> None:
+    environ = {
+        "CREDITBRIDGE_MYSQL_CAPTURE_URL": (
+            "mysql+pymysql://cb_capture:p%40ss@127.0.0.1:3399/gsxt?charset=utf8mb4"
+        ),
+        "CREDITBRIDGE_MYSQL_HOST": "db.internal",
+    }
+
+    properties = embedded_properties(shipped("necips-outcomes"), tmp_path, environ)
+
+    assert properties["database.hostname"] == "db.internal"  # explicit wins
+    assert properties["database.port"] == "3399"
+    assert properties["database.password"] == "p@ss"
