@@ -59,7 +59,7 @@ class StaticSchemas:
 
 
 class LiveSchemas:
-    """Inspects live databases; the engine whose schemas include a table answers it."""
+    """Inspects live databases; the first engine that has a table answers for it."""
 
     def __init__(self, urls: Iterable[str]) -> None:
         self._engines = [sa.create_engine(url, pool_pre_ping=False) for url in urls]
@@ -82,9 +82,10 @@ class LiveSchemas:
                 inspector = sa.inspect(engine)
                 if schema not in self._schema_names(index, inspector):
                     continue
-                if not inspector.has_table(table, schema=schema):
-                    return None
-                return _shape(inspector, schema, table)
+                # A schema name can exist on both servers (``bridge`` does); the
+                # table decides.
+                if inspector.has_table(table, schema=schema):
+                    return _shape(inspector, schema, table)
             except sa.exc.SQLAlchemyError as exc:
                 raise ConfigError(
                     f"cannot inspect {qualified} on {engine.url.render_as_string()}: "
@@ -94,15 +95,17 @@ class LiveSchemas:
         return None
 
     def url_for(self, qualified: str) -> str | None:
-        """The URL of the database that holds *qualified*'s schema, if any."""
-        schema = qualified.split(".", 1)[0]
+        """The URL of the database that holds table *qualified*, if any."""
+        schema, table = qualified.split(".", 1)
         for index, engine in enumerate(self._engines):
             try:
-                names = self._schema_names(index, sa.inspect(engine))
+                inspector = sa.inspect(engine)
+                if schema in self._schema_names(index, inspector) and (
+                    inspector.has_table(table, schema=schema)
+                ):
+                    return engine.url.render_as_string(hide_password=False)
             except sa.exc.SQLAlchemyError:
                 continue
-            if schema in names:
-                return engine.url.render_as_string(hide_password=False)
         return None
 
     def _schema_names(self, index: int, inspector: sa.Inspector) -> set[str]:
