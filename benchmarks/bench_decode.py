@@ -175,6 +175,7 @@ def settings(connector: str, schemas: bool) -> DecodeSettings:
             "decimal.handling.mode": "string",
             "time.precision.mode": "adaptive_time_microseconds",
             "converter.schemas.enable": flag,
+            "converter.replace.null.with.default": "false",
         },
     )
 

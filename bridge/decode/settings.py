@@ -17,6 +17,8 @@ whose events cannot be decoded exactly:
   refused for MySQL (its ``TIME`` unit under that mode differs between versions).
 * ``interval.handling.mode=numeric`` when the column types show an ``interval`` column:
   Debezium approximates months as 30.4375 days.
+* the JSON converter's ``replace.null.with.default`` left on (Kafka's default): an
+  explicit NULL in a column with a default arrives as the default (CASES.md C10).
 * a converter other than Kafka's ``JsonConverter``, its ``decimal.format=NUMERIC``
   (decimals as JSON numbers, parsed as floats), and an ``ExtractNewRecordState``
   transform (it removes the envelope the decoder reads the operation from).
@@ -78,6 +80,8 @@ class DecodeSettings:
     converter_classes: tuple[str, ...] = ()
     decimal_format: str = "BASE64"
     unwrap_transforms: tuple[str, ...] = ()
+    null_defaults: tuple[str, ...] = ()
+    """Converter sides (``key``, ``value``) that write defaults in place of nulls."""
 
     @classmethod
     def from_connector_config(
@@ -108,6 +112,7 @@ class DecodeSettings:
             converter_classes=_converter_classes(flat),
             decimal_format=_decimal_format(flat),
             unwrap_transforms=_unwrap_transforms(flat),
+            null_defaults=_null_defaults(flat),
         )
 
     @property
@@ -216,6 +221,12 @@ class DecodeSettings:
                 "decimal.handling.mode=string"
             )
         problems.extend(
+            f"{side}.converter.replace.null.with.default=true (Kafka's default): the "
+            "JSON converter writes a column's default in place of an explicit NULL; "
+            f"set {side}.converter.replace.null.with.default=false"
+            for side in self.null_defaults
+        )
+        problems.extend(
             f"transform {transform}: it drops the envelope (operation, before-image, "
             "source position) the bridge needs; remove it from transforms"
             for transform in self.unwrap_transforms
@@ -265,6 +276,24 @@ def _schemas_enabled(config: Mapping[str, Any], side: str) -> bool:
         if key in config:
             return _flag(config[key])
     return True
+
+
+def _null_defaults(config: Mapping[str, Any]) -> tuple[str, ...]:
+    # Kafka's JsonConverter replaces a null field by its schema default unless told
+    # otherwise, schemas embedded or not: an explicit NULL would arrive as 'MANUAL'.
+    sides = []
+    for side in ("key", "value"):
+        replaced = True
+        for key in (
+            f"{side}.converter.replace.null.with.default",
+            "converter.replace.null.with.default",
+        ):
+            if key in config:
+                replaced = _flag(config[key])
+                break
+        if replaced:
+            sides.append(side)
+    return tuple(sides)
 
 
 def _placeholder(config: Mapping[str, Any]) -> bytes:

@@ -62,6 +62,7 @@ def settings_for(connector: str, mode: Mode) -> DecodeSettings:
             "time.precision.mode": "adaptive_time_microseconds",
             "key.converter.schemas.enable": flag,
             "value.converter.schemas.enable": flag,
+            "converter.replace.null.with.default": "false",
         },
     )
     settings.validate()

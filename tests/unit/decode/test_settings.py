@@ -15,6 +15,10 @@ PG = "io.debezium.connector.postgresql.PostgresConnector"
 MYSQL = "io.debezium.connector.mysql.MySqlConnector"
 ORACLE = "io.debezium.connector.oracle.OracleConnector"
 REPO = Path(__file__).resolve().parents[3]
+KEEP_NULLS = {
+    "key.converter.replace.null.with.default": "false",
+    "value.converter.replace.null.with.default": "false",
+}
 SCHEMAS_OFF = {
     "key.converter.schemas.enable": "false",
     "value.converter.schemas.enable": "false",
@@ -22,7 +26,9 @@ SCHEMAS_OFF = {
 
 
 def refusal(config: dict[str, Any], types: ColumnTypes | None = None) -> str:
-    settings = DecodeSettings.from_connector_config("connectors/demo.json", config)
+    settings = DecodeSettings.from_connector_config(
+        "connectors/demo.json", {**KEEP_NULLS, **config}
+    )
     with pytest.raises(ConfigError) as caught:
         settings.validate(types)
     return str(caught.value)
@@ -124,7 +130,7 @@ def test_time_precision_modes_that_lose_or_are_unknown(mode: str, reason: str) -
 
 
 def test_numeric_intervals_are_refused_only_with_interval_columns() -> None:
-    config = {"connector.class": PG, "decimal.handling.mode": "string"}
+    config = {"connector.class": PG, "decimal.handling.mode": "string", **KEEP_NULLS}
     with_interval = ColumnTypes.from_kinds(
         {"xyzg.plan": {"id": ColumnKind.INTEGER, "span": ColumnKind.INTERVAL}}
     )
@@ -186,3 +192,32 @@ def test_unknown_connector_class_is_refused_when_read() -> None:
         "io.debezium.connector.postgresql.PostgresConnector, "
         "io.debezium.connector.mysql.MySqlConnector. Nothing was started."
     )
+
+
+def test_converter_writing_defaults_for_nulls_is_refused() -> None:
+    """Pins C10: an explicit NULL arriving as the column default ('MANUAL', 5)."""
+    config = {
+        "connector.class": MYSQL,
+        "decimal.handling.mode": "string",
+        "key.converter.replace.null.with.default": "false",
+    }
+    settings = DecodeSettings.from_connector_config("connectors/demo.json", config)
+
+    with pytest.raises(ConfigError) as caught:
+        settings.validate()
+
+    assert str(caught.value) == one_problem(
+        "value.converter.replace.null.with.default=true (Kafka's default): the JSON "
+        "converter writes a column's default in place of an explicit NULL; set "
+        "value.converter.replace.null.with.default=false"
+    )
+
+
+def test_embedded_engine_converter_prefix_keeps_nulls() -> None:
+    config = {
+        "connector.class": MYSQL,
+        "decimal.handling.mode": "string",
+        "converter.replace.null.with.default": False,
+    }
+
+    DecodeSettings.from_connector_config("embedded", config).validate()
