@@ -74,6 +74,13 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+def _places(value: Any) -> int:
+    if not isinstance(value, Decimal):
+        return 0
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 _KIND_WORDS = {
     "str": "text",
     "int": "an integer",
@@ -220,6 +227,12 @@ class _SchemaCheck:
                     path,
                     f"{what} {value!r} is {_KIND_WORDS.get(kind, kind)}, but "
                     f"{shape.name} is {shape.type_text}",
+                )
+            elif _places(value) > (shape.scale if shape.scale is not None else 99):
+                self.doc.problem(
+                    path,
+                    f"{what} {value} has {_places(value)} decimal places, but "
+                    f"{shape.name} is {shape.type_text} ({shape.scale} places)",
                 )
             elif isinstance(value, str) and shape.length and len(value) > shape.length:
                 self.doc.problem(

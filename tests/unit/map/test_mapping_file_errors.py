@@ -59,6 +59,7 @@ SCHEMAS = StaticSchemas(
             ColumnShape("KIND", "TINYINT", "int"),
             ColumnShape("DAY", "DATE", "date"),
             ColumnShape("LABEL", "VARCHAR(3)", "str", 3),
+            ColumnShape("RATE", "DECIMAL(4, 2)", "decimal", scale=2),
         ],
     }
 )
@@ -239,6 +240,7 @@ TYPES = dedent(
       CODE: {from: code, transforms: [{map: {values: {a: 1, b: "22", c: "3"}}}]}
       WAN: {from: amount, transforms: [{scale: {from: 万元, to: 万元}}]}
       LABEL: {const: "toolong"}
+      RATE: {const: 0.125}
       DAY: {from: day, transforms: [date_to_local_midnight]}
       KIND: {from: code, transforms: [{map: {values: {a: "1", b: 2, c: 3}}}]}
     conflict: {policy: target_wins}
@@ -256,9 +258,11 @@ def test_values_that_cannot_fit_the_target_column(tmp_path: Path) -> None:
         "but WAN is DECIMAL(20, 2) (2 places)",
         "m.yaml:8:11: columns.LABEL.const: const 'toolong' has 7 characters, but "
         "LABEL is VARCHAR(3)",
-        "m.yaml:9:20: columns.DAY.transforms: date_to_local_midnight produces a "
+        "m.yaml:9:10: columns.RATE.const: const 0.125 has 3 decimal places, but "
+        "RATE is DECIMAL(4, 2) (2 places)",
+        "m.yaml:10:20: columns.DAY.transforms: date_to_local_midnight produces a "
         "date-time, but DAY is DATE",
-        "m.yaml:10:35: columns.KIND.transforms[0]: map value '1' is text, but KIND "
+        "m.yaml:11:35: columns.KIND.transforms[0]: map value '1' is text, but KIND "
         "is TINYINT",
     ]
 
