@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bridge.errors import ConfigError
+from bridge.errors import BridgeError, ConfigError
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import CheckReport, check_files
 from bridge.map.codes import looks_like_id_number, mask_id_number
@@ -72,10 +72,16 @@ def _devenv_urls() -> list[str]:
         from bridge.devenv import api
     except ImportError:
         return []
-    running = {s.kind for s in api.status() if s.state in ("running", "external")}
-    if running != {"postgresql", "mysql"}:
+    try:
+        states = api.status()
+        running = {s.kind for s in states if s.state in ("running", "external")}
+        if running != {"postgresql", "mysql"}:
+            return []
+        env = api.ensure_up()
+    except BridgeError as exc:
+        # The dev environment is a convenience here; check still runs offline.
+        log.warning("dev environment not usable for live schemas: %s", exc)
         return []
-    env = api.ensure_up()
     return [env.postgres.url("admin"), env.mysql.url("admin")]
 
 

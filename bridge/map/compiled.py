@@ -96,10 +96,6 @@ class Column:
     const: Any = None
     invertible: bool = False
 
-    @property
-    def produces(self) -> Step | None:
-        return self.steps[-1] if self.steps else None
-
 
 @dataclass(frozen=True, slots=True)
 class Filter:

@@ -7,7 +7,6 @@ is reported as ``file:line:column: field.path: message``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -143,7 +142,3 @@ def _plain(
 
 def _path_key(key: Any) -> str:
     return key if isinstance(key, str) else str(key)
-
-
-def walk_items(value: Any) -> Iterator[tuple[int, Any]]:
-    yield from enumerate(value if isinstance(value, list) else [])

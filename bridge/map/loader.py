@@ -104,7 +104,7 @@ class _Compiler:
         # Declared names, so a column that failed to compile causes no echo problems.
         declared = self.data.get("columns")
         names = {str(k) for k in declared} if isinstance(declared, dict) else set()
-        reverse = self._reverse(columns, two_way) if two_way else ()
+        reverse = self._reverse(columns) if two_way else ()
         if not two_way and "reverse" in self.data:
             self.doc.problem(("reverse",), "reverse rules need 'direction: two_way'")
         delete_policy = self._delete_policy(names)
@@ -435,9 +435,7 @@ class _Compiler:
 
     # --- reverse ------------------------------------------------------------------
 
-    def _reverse(
-        self, columns: tuple[Column, ...], two_way: bool
-    ) -> tuple[ReverseColumn, ...]:
+    def _reverse(self, columns: tuple[Column, ...]) -> tuple[ReverseColumn, ...]:
         explicit = self._explicit_reverse({c.target for c in columns})
         derived = {}
         for column in columns:

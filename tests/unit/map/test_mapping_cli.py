@@ -122,3 +122,18 @@ def test_preview_refuses_bad_json() -> None:
         "FAILED: --row is not valid JSON: Expecting property name enclosed in double "
         "quotes at 1\n"
     )
+
+
+def test_check_with_an_unreachable_database_fails_without_the_password() -> None:
+    url = "postgresql+psycopg://u:secretpw@127.0.0.1:1/x"
+
+    result = runner.invoke(
+        app, ["check", "--pg-url", url, str(REPO / "mappings" / "xyzg_to_gsxt.yaml")]
+    )
+
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "FAILED: cannot inspect xyzg.xyxf_jg on postgresql+psycopg://u:***@127.0.0.1:1/x: "
+        "OperationalError: connection failed:"
+    )
+    assert "secretpw" not in result.output
