@@ -133,7 +133,7 @@ def test_check_with_an_unreachable_database_fails_without_the_password() -> None
 
     assert result.exit_code == 2
     assert result.output.startswith(
-        "FAILED: cannot inspect xyzg.xyxf_jg on postgresql+psycopg://u:***@127.0.0.1:1/x: "
-        "OperationalError: connection failed:"
+        "FAILED: cannot inspect xyzg.xyxf_jg on "
+        "postgresql+psycopg://u:***@127.0.0.1:1/x: OperationalError: connection failed:"
     )
     assert "secretpw" not in result.output
