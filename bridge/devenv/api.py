@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -198,7 +199,8 @@ def _account(url: sa.URL) -> Account:
     return Account(url.username or "", url.password or "")
 
 
-def _install_once(home: Path, server: Server, install: object) -> None:
+def _install_once(home: Path, server: Server,
+                  install: Callable[[Server], None]) -> None:
     """Run *install* unless this exact schema version is already on *server*."""
     where = f"{server.kind}://{server.host}:{server.port}/{server.database}"
     wanted = f"{where} {schema.fingerprint(server.kind)}"
@@ -206,7 +208,6 @@ def _install_once(home: Path, server: Server, install: object) -> None:
     if marker.exists() and marker.read_text().strip() == wanted:
         return
 
-    assert callable(install)
     try:
         install(server)
     except sa.exc.DBAPIError as exc:

@@ -24,7 +24,7 @@ from bridge.errors import DevEnvError
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).with_name("sql")
-GRANTS_VERSION = "4"
+GRANTS_VERSION = "5"
 PUBLICATION = "creditbridge_pub"
 PUBLISHED_TABLES = ("xyzg.xyxf_jg", "bridge.heartbeat")
 
@@ -106,6 +106,8 @@ def _create_postgres_database(server: Server) -> None:
 
 
 def _postgres_roles(connection: sa.Connection, server: Server) -> None:
+    # A failing statement would otherwise be copied, password and all, to the log.
+    connection.exec_driver_sql("SET LOCAL log_min_error_statement = panic")
     for account, attributes in ((server.capture, "LOGIN REPLICATION"),
                                 (server.writer, "LOGIN")):
         exists = connection.execute(
