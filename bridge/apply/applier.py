@@ -287,10 +287,10 @@ class Applier:
     def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
         if isinstance(exc, RowRefusedError):
             return
-        kind, code = self.dialect.classify(exc)
+        kind, code, cause = self.dialect.classify_chain(exc)
         if kind is ErrorKind.RETRYABLE:
             raise TargetUnavailableError(
-                f"target database unavailable ({driver_message(exc)}); the batch is "
+                f"target database unavailable ({driver_message(cause)}); the batch is "
                 "rolled back and retried",
                 code,
             ) from exc
@@ -360,8 +360,8 @@ def translate_errors(dialect: TargetDialect, where: str) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        error_kind, code = dialect.classify(exc)
-        message = f"{where}: target database error ({driver_message(exc)})"
+        error_kind, code, cause = dialect.classify_chain(exc)
+        message = f"{where}: target database error ({driver_message(cause)})"
         if error_kind is ErrorKind.FATAL:
             raise TargetRefusedError(f"{message}; the pipeline stops") from exc
         raise TargetUnavailableError(f"{message}; the batch is retried", code) from exc

@@ -63,6 +63,25 @@ class TargetDialect(abc.ABC):
     def classify(self, exc: DBAPIError) -> tuple[ErrorKind, str | None]:
         """Whether retrying can help, and the database's error code."""
 
+    def classify_chain(
+        self, exc: DBAPIError
+    ) -> tuple[ErrorKind, str | None, DBAPIError]:
+        """Like :meth:`classify`, but a retryable error anywhere in the chain wins.
+
+        When a server rolls back the whole transaction (MySQL on deadlock), the
+        savepoint rollback that follows fails too; the error that reaches the caller
+        is then the savepoint's, and the deadlock is only its context.
+        """
+        first = self.classify(exc)
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, DBAPIError):
+                kind, code = self.classify(seen)
+                if kind is ErrorKind.RETRYABLE:
+                    return kind, code, seen
+            seen = seen.__cause__ or seen.__context__
+        return first[0], first[1], exc
+
     def checks_unique_collisions(self) -> bool:
         """Whether upserts must look for rows sharing another unique key first.
 

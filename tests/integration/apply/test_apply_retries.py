@@ -122,3 +122,61 @@ def test_an_unreachable_database_is_waited_for_and_the_batch_then_applies(
         assert connection.execute(sa.text(f"SELECT * FROM {target}")).all() == [
             (1, "a")
         ]
+
+
+WAITING = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity "
+    "WHERE wait_event_type = 'Lock' AND query LIKE '%cb_apply_test.item%'",
+    "mysql": "SELECT count(*) FROM information_schema.innodb_trx "
+    "WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE '%cb_apply_test.item%'",
+}
+
+
+def test_deadlock_victim_batch_is_retried_and_applies(
+    engine: Engine, pipeline: str, make_table: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Pins: 1213 / 40P01 is retried; on MySQL the whole transaction is gone, so the
+    # savepoint rollback fails too and must not hide the deadlock behind it.
+    caplog.set_level(logging.WARNING, logger="bridge.apply.retry")
+    target = make_table("item", "id int primary key, v varchar(10)")
+    ballast = make_table("ballast", "id int primary key")
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"INSERT INTO {target} VALUES (1, 'x'), (2, 'x')"))
+    applier = Applier(engine, default_policy=SOURCE_WINS, retry=PATIENT)
+    batch = [
+        upsert(target, (1, 1, 0), {"id": 2, "v": "b"}),
+        upsert(target, (1, 2, 0), {"id": 1, "v": "a"}),
+    ]
+
+    with engine.connect() as holder, engine.connect() as observer:
+        locking = holder.begin()
+        # Many written rows make the holder the heavier side: MySQL picks the
+        # lighter transaction, the applier's, as the deadlock victim.
+        holder.execute(
+            sa.text(f"INSERT INTO {ballast} VALUES (:n)"),
+            [{"n": n} for n in range(300)],
+        )
+        holder.execute(sa.text(f"SELECT * FROM {target} WHERE id = 1 FOR UPDATE"))
+        thread = applying(applier, pipeline, batch)
+        query = sa.text(WAITING[engine.dialect.name])
+        wait_for(lambda: _polled(observer, query), "the applier to wait")
+        holder.execute(sa.text(f"SELECT * FROM {target} WHERE id = 2 FOR UPDATE"))
+        locking.rollback()
+    thread.join()
+
+    assert thread.errors == []  # type: ignore[attr-defined]
+    code = {"postgresql": "deadlock detected", "mysql": "(1213, "}[engine.dialect.name]
+    assert code in retries(caplog)[0]
+    with engine.connect() as connection:
+        assert connection.execute(
+            sa.text(f"SELECT * FROM {target} ORDER BY id")
+        ).all() == [
+            (1, "a"),
+            (2, "b"),
+        ]
+
+
+def _polled(observer: sa.Connection, query: sa.TextClause) -> bool:
+    waiting = bool(observer.execute(query).scalar())
+    observer.rollback()  # a new snapshot of the server's activity on every poll
+    return waiting
