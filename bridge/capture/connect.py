@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.capture.connectors import load_connector
+from bridge.capture.connectors import ConnectorFile, load_connector
 from bridge.errors import CaptureError, ConfigError, PermanentError, RetryableError
 
 log = logging.getLogger(__name__)
@@ -228,12 +228,36 @@ class Applied:
     created: bool
 
 
-def apply_files(client: ConnectClient, paths: Sequence[Path]) -> list[Applied]:
+def apply_files(
+    client: ConnectClient, paths: Sequence[Path], *, recovery: bool = False
+) -> list[Applied]:
     """Check every connector file first, then PUT each one as written.
 
     All files are loaded before anything is sent, so one bad file changes nothing.
+    With *recovery*, MySQL connectors start with ``snapshot.mode=recovery`` (see
+    :func:`recovery_config`).
     """
     connectors = [load_connector(path) for path in paths]
     return [
-        Applied(c.name, str(c.path), client.apply(c.name, c.config)) for c in connectors
+        Applied(c.name, str(c.path), client.apply(c.name, _config(c, recovery)))
+        for c in connectors
     ]
+
+
+def _config(connector: ConnectorFile, recovery: bool) -> Mapping[str, str]:
+    return recovery_config(connector) if recovery else connector.config
+
+
+def recovery_config(connector: ConnectorFile) -> dict[str, str]:
+    """The config to apply once after the broker lost the MySQL schema history topic.
+
+    ``snapshot.mode=recovery`` rebuilds the history from the tables' current
+    definitions and then streams from the stored binlog offset, without a new data
+    snapshot. It is only correct when no DDL ran on captured tables since that offset.
+    PostgreSQL keeps no history topic, so its config is returned unchanged. Apply the
+    file again without recovery once the task runs.
+    """
+    config = dict(connector.config)
+    if connector.kind == "mysql":
+        config["snapshot.mode"] = "recovery"
+    return config

@@ -57,6 +57,20 @@ class TargetOffsets:
             log.debug("offset row for %s[%s] exists already", *partition)
 
 
+def reset_offsets(connection: Connection, pipeline: str) -> int:
+    """Forget *pipeline*'s stored offsets; return how many partitions were stored.
+
+    Needed after the broker lost its topics (Tansu restart): the re-created topics
+    count offsets from 0 again, and stored offsets past their end would skip the new
+    records.
+    """
+    deleted = connection.execute(
+        kafka_offset.delete().where(kafka_offset.c.pipeline == pipeline)
+    )
+    log.warning("pipeline %s: stored Kafka offsets reset", pipeline)
+    return deleted.rowcount
+
+
 def lock_offsets(
     connection: Connection, pipeline: str, partitions: Sequence[TopicPartition]
 ) -> dict[TopicPartition, int]:

@@ -63,10 +63,17 @@ def apply(
     wait: Annotated[
         float, typer.Option(help="Seconds to wait until every task runs (0: no wait).")
     ] = 0.0,
+    recovery: Annotated[
+        bool,
+        typer.Option(
+            help="After a broker lost its topics: rebuild MySQL schema history "
+            "(snapshot.mode=recovery; only if no DDL ran meanwhile)."
+        ),
+    ] = False,
 ) -> None:
     """Create or update connectors from their files (idempotent)."""
     client = ConnectClient(connect_url)
-    applied = _run(lambda: apply_files(client, files))
+    applied = _run(lambda: apply_files(client, files, recovery=recovery))
     for item in applied:
         verb = "created" if item.created else "updated"
         _console.print(f"{verb} connector [bold]{item.name}[/] from {item.path}")

@@ -82,3 +82,24 @@ def _drop_pg_source(engine: sa.Engine) -> None:
         )
         c.execute(sa.text(f"DROP PUBLICATION IF EXISTS {PG_PUBLICATION}"))
         c.execute(sa.text("DROP SCHEMA IF EXISTS kafka_test CASCADE"))
+
+
+@pytest.fixture(scope="module")
+def mysql_source(dev_env: DevEnv) -> Iterator[sa.Engine]:
+    """Database ``kafka_test`` with table ``outcome``, readable by cb_capture."""
+    engine = sa.create_engine(dev_env.mysql.url("admin"))
+    with engine.begin() as c:
+        c.execute(sa.text("DROP DATABASE IF EXISTS kafka_test"))
+        c.execute(sa.text("CREATE DATABASE kafka_test CHARACTER SET utf8mb4"))
+        c.execute(
+            sa.text(
+                "CREATE TABLE kafka_test.outcome "
+                "(id INT PRIMARY KEY, note VARCHAR(200) NOT NULL)"
+            )
+        )
+        c.execute(sa.text("GRANT SELECT, LOCK TABLES ON kafka_test.* TO cb_capture"))
+    yield engine
+    with engine.begin() as c:
+        c.execute(sa.text("REVOKE SELECT, LOCK TABLES ON kafka_test.* FROM cb_capture"))
+        c.execute(sa.text("DROP DATABASE IF EXISTS kafka_test"))
+    engine.dispose()

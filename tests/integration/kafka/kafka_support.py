@@ -78,3 +78,44 @@ def consume(
     capture.request_stop()
     thread.join(60)
     return capture
+
+
+MYSQL_HISTORY_TOPIC = "kafka-test-mysql.schema-history"
+
+
+def mysql_connector(
+    dev_env: DevEnv, name: str = "kafka-test-mysql", **overrides: str
+) -> dict[str, Any]:
+    """A MySQL connector file's content, schema history in a Kafka topic."""
+    server = dev_env.mysql
+    config = {
+        "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+        "tasks.max": "1",
+        "topic.prefix": "ktmy",
+        "database.hostname": server.host,
+        "database.port": str(server.port),
+        "database.user": server.capture.user,
+        "database.password": "${env:KAFKA_TEST_MYSQL_PASSWORD}",
+        "database.server.id": "184199",
+        "database.ssl.mode": "disabled",
+        "driver.allowPublicKeyRetrieval": "true",
+        "database.include.list": "kafka_test",
+        "table.include.list": "kafka_test.outcome",
+        "include.schema.changes": "false",
+        "schema.history.internal.kafka.bootstrap.servers": (
+            "${env:KAFKA_TEST_BOOTSTRAP}"
+        ),
+        "schema.history.internal.kafka.topic": MYSQL_HISTORY_TOPIC,
+        "schema.history.internal.store.only.captured.databases.ddl": "true",
+        "decimal.handling.mode": "string",
+        "time.precision.mode": "adaptive_time_microseconds",
+        "poll.interval.ms": "100",
+    }
+    return {"name": name, "config": {**config, **overrides}}
+
+
+def mysql_connect_env(dev_env: DevEnv, bootstrap_servers: str) -> dict[str, str]:
+    return {
+        "KAFKA_TEST_MYSQL_PASSWORD": dev_env.mysql.capture.password,
+        "KAFKA_TEST_BOOTSTRAP": bootstrap_servers,
+    }

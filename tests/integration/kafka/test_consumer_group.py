@@ -85,8 +85,8 @@ def _clean(engine: sa.Engine, pipeline: str) -> None:
         c.execute(sa.text("TRUNCATE kafka_test.applied"))
 
 
+@pytest.mark.usefixtures("filled_topic")
 def test_consumer_killed_mid_batch_loses_and_repeats_nothing(
-    filled_topic: str,
     broker: Broker,
     dev_env: DevEnv,
     pg_source: sa.Engine,
@@ -121,8 +121,8 @@ def test_consumer_killed_mid_batch_loses_and_repeats_nothing(
     assert _stored_offsets(pg_source, pipeline) == _end_offsets(broker, TOPIC)
 
 
+@pytest.mark.usefixtures("filled_topic")
 def test_second_consumer_joining_loses_and_repeats_nothing(
-    filled_topic: str,
     broker: Broker,
     dev_env: DevEnv,
     pg_source: sa.Engine,
