@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -18,6 +19,12 @@ _USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
 USCC_LENGTH: Final = 18
 
 
+# Pure functions on short text, called per row: deciding units' USCCs and the
+# decision numbers of one penalty repeat across many rows, so a small cache pays.
+_CACHE_SIZE: Final = 8192
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def uscc_problem(code: str) -> str | None:
     """Why *code* is not a valid USCC (GB 32100-2015), or ``None`` when it is.
 
@@ -88,6 +95,7 @@ def _ascii_digits(text: str) -> str:
     return text if text.isascii() else text.translate(_ASCII_DIGITS)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def fold_decision_number(text: str) -> str:
     """The matching form of a penalty decision number.
 
