@@ -114,6 +114,8 @@ class _SchemaCheck:
         if self.source is not None and self.target is not None:
             for column in self.mapping.columns:
                 self._column_types(column, self.source, self.target)
+        if self.source is not None:
+            self._reverse_values(self.source)
 
     # --- names --------------------------------------------------------------------
 
@@ -186,6 +188,20 @@ class _SchemaCheck:
         last = column.steps[-1] if column.steps else None
         if last is not None and last.produces is not None:
             self._kind_fits(last.produces, shape, (*base, "transforms"), last.name)
+
+    def _reverse_values(self, source: TableShape) -> None:
+        """Constants and map values of stated reverse rules fit the source columns."""
+        for reverse in self.mapping.reverse_columns:
+            shape = source.get(reverse.source)
+            if reverse.rule is None or shape is None:
+                continue
+            base: FieldPath = ("reverse", reverse.source)
+            if reverse.rule.kind == "const":
+                self._values_fit([reverse.rule.const], shape, (*base, "const"), "const")
+            for index, step in enumerate(reverse.rule.steps):
+                if step.outputs is not None:
+                    where = (*base, "transforms", index)
+                    self._values_fit(list(step.outputs), shape, where, "map value")
 
     def _from_column(
         self, column: Column, source: ColumnShape, target: ColumnShape, base: FieldPath

@@ -108,12 +108,17 @@ class Filter:
 
 @dataclass(frozen=True, slots=True)
 class ReverseColumn:
-    """How one source column is computed back from a target row."""
+    """How one source column is computed back from a target row.
+
+    ``rule`` is the compiled ``reverse:`` entry of a stated rule (``None`` when the
+    way back is derived), so ``check`` can test its values against the source table.
+    """
 
     source: str
     derived: bool
     reads: frozenset[str]
     convert: Callable[[Row], Any]
+    rule: Column | None = None
 
 
 class Mapping:

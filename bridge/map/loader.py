@@ -461,7 +461,9 @@ class _Compiler:
                     f"reads {unknown}, which is not a mapped target column; a reverse "
                     "rule computes a source column from the target row",
                 )
-            result[name] = ReverseColumn(name, False, column.reads, column.convert)
+            result[name] = ReverseColumn(
+                name, False, column.reads, column.convert, column
+            )
         return result
 
     def _undefined_reverses(self, columns: tuple[Column, ...], known: set[str]) -> None:

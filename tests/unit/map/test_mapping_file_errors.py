@@ -292,3 +292,18 @@ def test_a_default_covers_every_value(tmp_path: Path) -> None:
     )
     text = text.replace("direction: two_way", "direction: one_way")
     assert "does not cover" not in " ".join(problems(tmp_path, text, SCHEMAS))
+
+
+def test_stated_reverse_values_must_fit_the_source_column(tmp_path: Path) -> None:
+    text = VALID.replace('{a: "1", b: "2"}', '{a: "1", b: "1"}') + dedent(
+        """\
+        reverse:
+          code: {from: CODE, transforms: [{map: {values: {"1": 1}}}]}
+        """
+    )
+    assert problems(tmp_path, text, SCHEMAS) == [
+        "m.yaml:13:9: columns.CODE.transforms[0]: the value map does not cover 'c' "
+        "of code's possible values; map them or give a default",
+        "m.yaml:17:35: reverse.code.transforms[0]: map value 1 is an integer, but "
+        "code is CHAR(1)",
+    ]
