@@ -356,12 +356,19 @@ def _json(value: object) -> str:
 
 @contextmanager
 def translate_errors(dialect: TargetDialect, where: str) -> Iterator[None]:
-    """Turn driver exceptions escaping a batch into the bridge's own errors."""
+    """Turn driver exceptions escaping a batch into the bridge's own errors.
+
+    Row errors are settled inside the batch; one that escapes it concerns the bridge
+    tables themselves (two processes on one pipeline, say), so it stops the pipeline
+    rather than retrying the same failure forever.
+    """
     try:
         yield
     except DBAPIError as exc:
         error_kind, code, cause = dialect.classify_chain(exc)
         message = f"{where}: target database error ({driver_message(cause)})"
-        if error_kind is ErrorKind.FATAL:
-            raise TargetRefusedError(f"{message}; the pipeline stops") from exc
-        raise TargetUnavailableError(f"{message}; the batch is retried", code) from exc
+        if error_kind is ErrorKind.RETRYABLE:
+            raise TargetUnavailableError(
+                f"{message}; the batch is retried", code
+            ) from exc
+        raise TargetRefusedError(f"{message}; the pipeline stops") from exc

@@ -16,18 +16,28 @@ class TcpProxy:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self._server: socket.socket | None = None
+        self._acceptor: threading.Thread | None = None
         self._links: list[socket.socket] = []
 
     def open(self) -> None:
-        server = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        server = socket.create_server(("127.0.0.1", self.port))
         self._server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        self._acceptor = threading.Thread(
+            target=self._accept, args=(server,), daemon=True
+        )
+        self._acceptor.start()
 
     def close(self) -> None:
         """Refuse new connections and cut the open ones, as a stopped server does."""
         if self._server is not None:
+            # shutdown wakes the thread blocked in accept(), so the port is free again
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
             self._server = None
+        if self._acceptor is not None:
+            self._acceptor.join()
+            self._acceptor = None
         for link in self._links:
             with contextlib.suppress(OSError):
                 link.shutdown(socket.SHUT_RDWR)

@@ -624,3 +624,52 @@ def test_columns_that_are_null_in_every_row_of_a_batch_are_written_as_null(
         (2, None, None, None, None, None),
         (3, None, None, None, Decimal("7.000000"), None),
     ]
+
+
+def test_check_constraint_violation_is_dead_lettered(
+    engine: Engine, pipeline: str, make_table: Any
+) -> None:
+    target = make_table(
+        "fine",
+        "id int primary key, fen bigint, CONSTRAINT fen_positive CHECK (fen >= 0)",
+    )
+    applier = Applier(engine, default_policy=SOURCE_WINS)
+
+    applier.apply_batch(
+        pipeline,
+        [
+            upsert(target, (1, 1, 0), {"id": 1, "fen": -100}),
+            upsert(target, (1, 2, 0), {"id": 2, "fen": 5_000_000}),
+        ],
+    )
+
+    assert rows(engine, target) == [(2, 5_000_000)]
+    [letter] = letters(engine, pipeline)
+    expected = {
+        "postgresql": (
+            "23514",
+            'new row for relation "fine" violates check constraint "fen_positive"\n'
+            "DETAIL:  Failing row contains (1, -100).",
+        ),
+        "mysql": ("3819", "(3819, \"Check constraint 'fen_positive' is violated.\")"),
+    }[engine.dialect.name]
+    assert (letter.error_code, letter.message) == expected
+
+
+def test_a_missing_target_table_stops_without_dead_letters(
+    engine: Engine, pipeline: str
+) -> None:
+    from bridge.errors import ConfigError
+
+    applier = Applier(engine, default_policy=SOURCE_WINS)
+
+    with pytest.raises(ConfigError) as caught:
+        applier.apply_batch(
+            pipeline, [upsert("cb_apply_test.absent", (1, 1, 0), {"id": 1})]
+        )
+
+    assert str(caught.value) == (
+        "target table 'cb_apply_test.absent' does not exist or the writer cannot see "
+        "it; the pipeline stops until it is created or the mapping is fixed"
+    )
+    assert (letters(engine, pipeline), stored_order(engine, pipeline)) == ([], None)

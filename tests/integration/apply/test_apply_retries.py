@@ -180,3 +180,60 @@ def _polled(observer: sa.Connection, query: sa.TextClause) -> bool:
     waiting = bool(observer.execute(query).scalar())
     observer.rollback()  # a new snapshot of the server's activity on every poll
     return waiting
+
+
+def test_a_connection_lost_mid_batch_is_retried_on_a_new_one(
+    engine: Engine, pipeline: str, make_table: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Pins: a dead pooled connection must be dropped and the batch redone, not
+    # dead-lettered and not half-applied.
+    caplog.set_level(logging.WARNING, logger="bridge.apply.retry")
+    target = make_table("item", "id int primary key, v varchar(10)")
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"INSERT INTO {target} VALUES (1, 'x')"))
+    assert engine.url.port is not None
+    proxy = TcpProxy(engine.url.port)
+    proxy.open()
+    applier = Applier(
+        make_engine(engine.url.set(host="127.0.0.1", port=proxy.port)),
+        default_policy=SOURCE_WINS,
+        retry=PATIENT,
+    )
+    batch = [
+        upsert(target, (1, 1, 0), {"id": 2, "v": "b"}),
+        upsert(target, (1, 2, 0), {"id": 1, "v": "a"}),
+    ]
+
+    with engine.connect() as holder, engine.connect() as observer:
+        locking = holder.begin()
+        holder.execute(sa.text(f"SELECT * FROM {target} WHERE id = 1 FOR UPDATE"))
+        thread = applying(applier, pipeline, batch)
+        query = sa.text(WAITING[engine.dialect.name])
+        wait_for(lambda: _polled(observer, query), "the applier to wait")
+        proxy.close()
+        proxy.open()
+        wait_for(lambda: retries(caplog), "a retry")
+        locking.rollback()
+    thread.join()
+    proxy.close()
+
+    assert thread.errors == []  # type: ignore[attr-defined]
+    lost = {
+        "postgresql": "server closed the connection unexpectedly",
+        "mysql": "(2013, 'Lost connection to MySQL server during query",
+    }[engine.dialect.name]
+    assert lost in retries(caplog)[0]
+    with engine.connect() as connection:
+        assert connection.execute(
+            sa.text(f"SELECT * FROM {target} ORDER BY id")
+        ).all() == [
+            (1, "a"),
+            (2, "b"),
+        ]
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                sa.select(sa.func.count()).where(dead_letter.c.pipeline == pipeline)
+            ).scalar()
+            == 0
+        )
