@@ -114,3 +114,68 @@ def test_source_delete_soft_deletes_the_staged_outcome(
     row = staged(engine, number)
     assert row["cb_deleted_at"] == datetime(2024, 6, 14, 1, 30, 2, tzinfo=UTC)
     assert row["xdr_mc"] == "上海禾青餐饮管理有限公司"
+
+
+@pytest.fixture
+def necips_writer(dev_env: Any) -> Iterator[tuple[Engine, str, str]]:
+    engine = make_engine(dev_env.mysql.url("writer"))
+    number = f"XF-XYZG-350000-20250210-T{uuid.uuid4().hex[:8].upper()}"
+    pipeline = f"test-apply-demo-{uuid.uuid4().hex[:8]}"
+    yield engine, number, pipeline
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM gsxt.E_CR_REPAIR_XYZG WHERE REPAIRNO = :n"),
+            {"n": number},
+        )
+        for table in (checkpoint, dead_letter):
+            connection.execute(table.delete().where(table.c.pipeline == pipeline))
+    engine.dispose()
+
+
+def outcome(number: str, order: int, **changes: Any) -> ChangeEvent:
+    row = {
+        "xf_bh": number, "xdr_mc": "福州闽味食品有限公司", "xdr_lb": "法人及非法人组织",
+        "xdr_shxym": "91350102MAWPDQNQ9X", "xdr_zjhm": None,
+        "cf_wsh_gf": "榕鼓市监处〔2024〕88号", "xf_lx": "01", "jdfk_bz": False,
+        "xf_jdwh": "榕鼓市监信修〔2025〕3号", "xf_rq": date(2025, 2, 10),
+        "xf_jdsj": datetime(2025, 2, 10, 2, 0, 0, 123456, tzinfo=UTC),
+        "xf_dw": "福州市鼓楼区市场监督管理局", "xf_dwdm": None,
+        "zzgs_sj": datetime(2025, 2, 9, 16, 0, tzinfo=UTC), "sjly": "XYZG",
+        "dfbm": "350000", "gxsj": None, **changes,
+    }  # fmt: skip
+    return ChangeEvent(
+        op=Operation.CREATE,
+        source="xyzg",
+        schema="xyzg",
+        table="xyxf_jg",
+        key={"xf_bh": number},
+        before=None,
+        after=row,
+        position=SourcePosition("xyzg", (500 + order, 500 + order, 0), False, {}),
+        committed_at=datetime(2025, 2, 10, 2, 0, order, 654321, tzinfo=UTC),
+        transaction_id=str(order),
+    )
+
+
+def test_credit_china_outcome_lands_in_necips_staging_in_local_time(
+    necips_writer: tuple[Engine, str, str],
+) -> None:
+    engine, number, pipeline = necips_writer
+    mapping = load_mapping(MAPPING.with_name("xyzg_to_gsxt.yaml"))
+    applier = Applier.for_mappings(engine, [mapping])
+    person = outcome(number, 2, xdr_lb="自然人", xdr_shxym=None)
+
+    report = applier.apply_batch(
+        pipeline, [mapping.apply(outcome(number, 1)), mapping.apply(person)]
+    )
+
+    query = "SELECT * FROM gsxt.E_CR_REPAIR_XYZG WHERE REPAIRNO = :n"
+    with engine.connect() as connection:
+        row = dict(connection.execute(sa.text(query), {"n": number}).mappings().one())
+    assert (report.applied, report.filtered) == (1, 1)
+    assert (row["REPAIRTYPE"], row["SRCSYS"], row["CB_ORIGIN"]) == (4, "02", "XYZG")
+    assert row["REPDATE"] == datetime(2025, 2, 10, 0, 0)
+    assert row["REPDECTIME"] == datetime(2025, 2, 10, 10, 0, 0, 123456)
+    assert row["STOPPUBTIME"] == datetime(2025, 2, 10, 0, 0)
+    assert row["CB_SRC_COMMIT_TS"] == datetime(2025, 2, 10, 2, 0, 1, 654321)
+    assert row["CB_DELETED_AT"] is None
