@@ -400,3 +400,21 @@ def _answers(url: str) -> bool:
 def stop_connect(worker: ConnectWorker, timeout_s: float = 30.0) -> None:
     """Stop the worker by its pid; on SIGTERM it flushes its source offsets first."""
     stop_process(worker.pid, "Kafka Connect", timeout_s)
+
+
+def connect_environment(
+    capture_urls: Mapping[str, str], bootstrap_servers: str
+) -> dict[str, str]:
+    """What the shipped connector files reference as ``${env:...}``, for the worker.
+
+    *capture_urls* holds ``CREDITBRIDGE_PG_CAPTURE_URL`` and
+    ``CREDITBRIDGE_MYSQL_CAPTURE_URL`` (as ``creditbridge dev env`` prints them); the
+    host, port, database and password are split out of them, because Connect's env
+    provider cannot split a URL.
+    """
+    from bridge.capture.connectors import derived_environment
+
+    return {
+        **derived_environment(capture_urls),
+        "CREDITBRIDGE_KAFKA_BOOTSTRAP": bootstrap_servers,
+    }
