@@ -6,7 +6,7 @@ and a target transaction per batch) and once through a raw DB-API ``executemany`
 insert of the same values into the same empty table, committed per batch of the same
 size. Prints rows/s for both and the ratio applier / raw (goal >= 0.5).
 
-    .venv/bin/python benchmarks/bench_apply.py [--rows 20000] [--batch 1000]
+    .venv/bin/python benchmarks/bench_apply.py [--rows N] [--batch N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -163,37 +164,47 @@ def run_applier(
         applier.apply_batch(pipeline, rows[start : start + batch])
 
 
-def bench(url: str, count: int, batch: int) -> tuple[float, float]:
+def bench(url: str, count: int, batch: int, repeat: int) -> tuple[float, float]:
+    """Best rows/s of raw and applier over *repeat* interleaved rounds.
+
+    The machine is shared: interleaving and keeping the best of each side measures
+    the code rather than whoever else was busy at that moment.
+    """
     engine = make_engine(url)
     name = engine.dialect.name
     rows = target_rows(count)
-    pipeline = f"bench-{uuid.uuid4().hex[:8]}"
+    raw_best = applied_best = 0.0
+    for _ in range(repeat):
+        pipeline = f"bench-{uuid.uuid4().hex[:8]}"
+        reset(engine)
+        raw = timed(partial(run_raw, engine, raw_rows(rows, name), batch))
+        reset(engine)
+        applied = timed(partial(run_applier, engine, rows, batch, pipeline))
+        with engine.connect() as connection:
+            query = sa.text(f"SELECT count(*) FROM {TABLE}")
+            written = connection.execute(query).scalar()
+        assert written == count, f"applier wrote {written} of {count} rows"
+        drop(engine, pipeline)
+        raw_best = max(raw_best, count / raw)
+        applied_best = max(applied_best, count / applied)
 
-    reset(engine)
-    raw = timed(lambda: run_raw(engine, raw_rows(rows, name), batch))
-    reset(engine)
-    applied = timed(lambda: run_applier(engine, rows, batch, pipeline))
-    with engine.connect() as connection:
-        written = connection.execute(sa.text(f"SELECT count(*) FROM {TABLE}")).scalar()
-    assert written == count, f"applier wrote {written} of {count} rows"
-
-    drop(engine, pipeline)
     engine.dispose()
-    return count / raw, count / applied
+    return raw_best, applied_best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
     from bridge.devenv.api import ensure_up
 
     env = ensure_up()
-    print(f"{args.rows} rows, batches of {args.batch}")
+    print(f"{args.rows} rows, batches of {args.batch}, best of {args.repeat}")
     for label, server in (("postgresql", env.postgres), ("mysql", env.mysql)):
-        raw, applied = bench(server.url("admin"), args.rows, args.batch)
+        raw, applied = bench(server.url("admin"), args.rows, args.batch, args.repeat)
         print(
             f"{label:10}  raw executemany {raw:8.0f} rows/s   applier {applied:8.0f} "
             f"rows/s   ratio {applied / raw:.2f}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection, Engine
@@ -282,7 +282,8 @@ class Applier:
         extra = {name: value for name, value in columns.items() if name is not None}
         if not extra:
             return row
-        return replace(row, values={**row.values, **extra})
+        values = {**row.values, **extra}
+        return TargetRow(row.table, row.operation, row.key, values, event, row.mapping)
 
     def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
         if isinstance(exc, RowRefusedError):

@@ -149,6 +149,10 @@ class PostgresTarget(TargetDialect):
             where=guard,
         )
 
+    def bind_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        # psycopg writes every mapped Python value correctly as it is.
+        return dict(row)
+
     def classify(self, exc: DBAPIError) -> tuple[ErrorKind, str | None]:
         state: str | None = getattr(exc.orig, "sqlstate", None)
         if exc.connection_invalidated or state is None:
