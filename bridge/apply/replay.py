@@ -97,7 +97,12 @@ class DeadLetterDesk:
             letter = self._letter(connection, letter_id)
             if letter.status != Status.NEW:
                 return _skipped(letter_id, letter.status)
-            mapping = self._mapping(letter.mapping_path)
+            try:
+                mapping = self._mapping(letter.mapping_path)
+            except ConfigError as exc:
+                # One unreadable mapping file must not hold up the other letters.
+                log.warning("dead letter %s not replayed: %s", letter_id, exc)
+                return ReplayOutcome(letter_id, ReplayResult.FAILED, str(exc))
             result = mapping.apply(event_from_json(letter.event))
             outcome = self._settle(connection, letter, mapping, result)
         log.info("dead letter %s: %s (%s)", letter_id, outcome.result, outcome.message)

@@ -143,3 +143,25 @@ def test_cli_without_a_target_says_what_to_give() -> None:
         "FAILED: dlq needs --target pg|mysql (the local dev databases) or --url; "
         "nothing was read"
     )
+
+
+def test_cli_replay_all_reports_an_unreadable_mapping_and_keeps_the_letter(
+    engine: Engine, pipeline: str, failed: tuple[str, int]
+) -> None:
+    _, letter_id = failed
+    url = engine.url.render_as_string(hide_password=False)
+
+    result = CliRunner().invoke(
+        app,
+        ["dlq", "replay", "--all", "--pipeline", pipeline, "--url", url],
+        env={"COLUMNS": "300"},
+    )
+
+    assert result.exit_code == 1
+    assert "failed again" in result.output
+    assert "/nonexistent/test.yaml:1:1: (file): cannot read the file" in result.output
+    with engine.connect() as connection:
+        status = connection.execute(
+            sa.select(dead_letter.c.status).where(dead_letter.c.id == letter_id)
+        ).scalar()
+    assert status == "new"
