@@ -62,15 +62,9 @@ def use_dev_environment() -> None:
     """Put the local demo instance's URLs and connector settings in the environment."""
     from bridge.devenv.api import ensure_up, environment
 
-    env = ensure_up()
-    values = environment(env)
-    for prefix, server in (("PG", env.postgres), ("MYSQL", env.mysql)):
-        # The settings the connector files in connectors/ refer to.
-        values[f"CREDITBRIDGE_{prefix}_HOST"] = server.host
-        values[f"CREDITBRIDGE_{prefix}_PORT"] = str(server.port)
-        values[f"CREDITBRIDGE_{prefix}_DATABASE"] = server.database
-        values[f"CREDITBRIDGE_{prefix}_CAPTURE_PASSWORD"] = server.capture.password
-    for name, value in values.items():
+    # The connector files' host, port and password settings are derived from the
+    # capture URLs (bridge.capture.connectors.derived_environment).
+    for name, value in environment(ensure_up()).items():
         os.environ.setdefault(name, value)
 
 
