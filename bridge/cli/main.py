@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from bridge import __version__
-from bridge.cli import connectors, dev, dlq, mapping, run, status
+from bridge.cli import connectors, demo, dev, dlq, mapping, run, status
 
 app = typer.Typer(
     name="creditbridge",
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (dev, mapping, dlq, run, status, connectors):
+for module in (dev, mapping, dlq, run, status, connectors, demo):
     module.register(app)
 
 
