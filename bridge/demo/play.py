@@ -67,6 +67,7 @@ class Snapshot:
     to_necips: int
     to_credit_china: int
     seconds: float
+    natural_persons: int = 0  # Credit China outcomes the privacy rule kept back
 
 
 @dataclass
@@ -77,7 +78,6 @@ class DayReport:
     snapshot: Snapshot
     results: list[StepResult] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    filtered: dict[str, int] = field(default_factory=dict)
     after: Displayed | None = None
 
     def shared(self, side: str) -> int:
@@ -133,20 +133,22 @@ class DayPlayer:
         """Block until every base outcome has been staged on the other side."""
         started = time.monotonic()
         wanted = self._registries.native_counts()
+        persons = self._registries.natural_person_outcomes()
         log.info("waiting for the snapshot: %s outcomes to stage each way", wanted)
         while True:
             staged = self._registries.staged_counts()
             log.debug("snapshot: staged %s of %s", staged, wanted)
             if staged[0] >= wanted[0] and staged[1] >= wanted[1]:
-                log.info("snapshot staged %s in %.1f s", staged,
-                         time.monotonic() - started)
-                return Snapshot(staged[0], staged[1], time.monotonic() - started)
+                seconds = time.monotonic() - started
+                log.info("snapshot staged %s in %.1f s", staged, seconds)
+                return Snapshot(staged[0], staged[1], seconds, persons)
             if time.monotonic() - started > timeout:
                 log.warning(
                     "snapshot incomplete after %.0f s: staged %s of %s", timeout,
                     staged, wanted,
                 )
-                return Snapshot(staged[0], staged[1], time.monotonic() - started)
+                seconds = time.monotonic() - started
+                return Snapshot(staged[0], staged[1], seconds, persons)
             time.sleep(0.2)
 
     def play(self, step: Step, started: Update, finished: Update) -> StepResult:
@@ -157,7 +159,7 @@ class DayPlayer:
             result.committed = self._registries.publish(step.side, [step.penalty])
             result.observed = Expect.PUBLISHED
         else:
-            filtered_before = self._filtered_total(PIPELINE_FROM[step.side])
+            filtered_before = self.filtered_reasons(PIPELINE_FROM[step.side])
             result.committed = self._registries.record_outcome(step)
             self._await_bridge(step, result, filtered_before)
         result.after = self._registries.shown(step.penalty)
@@ -168,7 +170,7 @@ class DayPlayer:
         return result
 
     def _await_bridge(
-        self, step: OutcomeStep, result: StepResult, filtered_before: float
+        self, step: OutcomeStep, result: StepResult, filtered_before: dict[str, int]
     ) -> None:
         pipeline = PIPELINE_FROM[step.side]
         deadline = time.monotonic() + self._timeout
@@ -181,10 +183,13 @@ class DayPlayer:
             if letter is not None:
                 result.observed, result.note = Expect.DEAD_LETTER, letter.message
                 return
-            reasons = self.filtered_reasons(pipeline)
-            if sum(reasons.values()) > filtered_before:
-                result.observed = Expect.FILTERED
-                result.note = "; ".join(sorted(reasons))
+            grown = [
+                reason
+                for reason, count in self.filtered_reasons(pipeline).items()
+                if count > filtered_before.get(reason, 0)
+            ]
+            if grown:
+                result.observed, result.note = Expect.FILTERED, "; ".join(grown)
                 return
             time.sleep(_POLL_SECONDS)
         log.warning("step %s: nothing seen within %.0f s", step.number, self._timeout)
@@ -207,14 +212,7 @@ class DayPlayer:
                     reasons[labels["reason"]] = int(sample.value)
         return reasons
 
-    def _filtered_total(self, pipeline: str) -> float:
-        return sum(self.filtered_reasons(pipeline).values())
-
     def finish(self, report: DayReport) -> None:
-        """Fill in the end state: dead letters, filtered counts, both views."""
+        """Fill in the end state: dead letters and both display views."""
         report.dead_letters = self._registries.dead_letters(TARGET_OF)
-        report.filtered = {}
-        for pipeline in TARGET_OF:
-            for reason, count in self.filtered_reasons(pipeline).items():
-                report.filtered[reason] = report.filtered.get(reason, 0) + count
         report.after = self._registries.displayed()

@@ -202,6 +202,15 @@ class Registries:
             ).scalar_one()
         return int(to_necips), int(to_credit_china)
 
+    def natural_person_outcomes(self) -> int:
+        """Credit China's outcomes about natural persons: never to cross."""
+        with self._on(CREDIT_CHINA, "counting xyzg.xyxf_jg") as connection:
+            count = connection.execute(
+                sa.text("SELECT count(*) FROM xyzg.xyxf_jg WHERE xdr_lb = :person"),
+                {"person": NATURAL_PERSON},
+            ).scalar_one()
+        return int(count)
+
     def native_counts(self) -> tuple[int, int]:
         """Outcomes that should cross: Credit China's (natural persons stay) and
         NECIPS' own."""

@@ -140,8 +140,8 @@ def _dead_letter_lines(report: DayReport) -> list[str]:
 
 def _filtered_lines(report: DayReport) -> list[str]:
     today = [r for r in report.results if r.observed is Expect.FILTERED]
-    total = sum(report.filtered.values())
-    lines = [f"  filtered: {len(today)} today, {total - len(today)} from the snapshot"]
+    held = report.snapshot.natural_persons
+    lines = [f"  filtered: {len(today)} today, {held} from the snapshot"]
     for result in today:
         lines.append(f"    {result.step.label}:")
         lines.append(f"      {result.note}")
