@@ -51,6 +51,9 @@ def demo(  # noqa: PLR0917 - one keyword option per parameter, as Typer wants
     except BridgeError as exc:
         console.print(f"[bold red]FAILED:[/] {exc}", markup=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("creditbridge demo: interrupted")
+        raise typer.Exit(130) from None
     raise typer.Exit(0 if ok else 1)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bridge.devenv.home import prepare_home, resolve_home
@@ -25,15 +25,25 @@ HELD_ENV = "CREDITBRIDGE_DEMO_LOCK_HELD"
 
 
 @contextlib.contextmanager
-def demo_lock(home: Path | None = None) -> Iterator[None]:
-    """Hold ``<home>/demo.lock`` exclusively; blocks until the holder releases it."""
+def demo_lock(
+    home: Path | None = None, *, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold ``<home>/demo.lock`` exclusively; blocks until the holder releases it.
+
+    *on_wait* is called once, before blocking, when someone else holds the lock.
+    """
     if os.environ.get(HELD_ENV) == "1":
         yield
         return
     resolved = resolve_home(home)
     prepare_home(resolved)
     with (resolved / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

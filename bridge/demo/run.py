@@ -25,6 +25,7 @@ from bridge.demo.reset import reset_demo
 from bridge.demo.scenario import CREDIT_CHINA, NECIPS, PENALTIES, STEPS
 from bridge.demo.show import day_table, step_line, summary_lines, views_line
 from bridge.devenv.model import DevEnv
+from bridge.errors import BridgeError
 from bridge.observe.metrics import Metrics
 from bridge.pipeline.config import RunConfig
 from bridge.pipeline.runner import Bridge
@@ -53,7 +54,13 @@ def run_demo(options: DemoOptions, console: Console) -> bool:
         env = ensure_up()
     config = _demo_config(load_run_config(options.config), options)
     log_path = config.home / "logs" / "demo.log"
-    with demo_lock(env.home), _log_to(log_path):
+    def waiting() -> None:
+        console.print(
+            "Waiting for the demo lock: another demo or an end-to-end test is using "
+            "the demo pipelines…"
+        )
+
+    with demo_lock(env.home, on_wait=waiting), _log_to(log_path):
         console.print(f"Logs go to {log_path}", style="dim")
         registries = Registries(env)
         try:
@@ -103,15 +110,20 @@ def _run_locked(
         bridge.run()
     finally:
         day.bridge_ended.set()
-    if day.error is not None:
+    if isinstance(day.error, BridgeError):
         raise day.error
+    if day.error is not None:
+        raise DemoError(
+            f"the demo day failed: {type(day.error).__name__}: {day.error}; see "
+            f"{config.home / 'logs' / 'demo.log'} for the traceback"
+        ) from day.error
     if day.report is None:
         raise DemoError("the demo was interrupted before its day ended")
     return day.report.ok
 
 
 class _Day:
-    """The day, played from the bridge's on-ready thread."""
+    """The day, played in a worker thread while the bridge runs in the main one."""
 
     def __init__(
         self,
