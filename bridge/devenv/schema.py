@@ -24,7 +24,7 @@ from bridge.errors import DevEnvError
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).with_name("sql")
-GRANTS_VERSION = "5"
+GRANTS_VERSION = "6"
 PUBLICATION = "creditbridge_pub"
 PUBLISHED_TABLES = ("xyzg.xyxf_jg", "bridge.heartbeat")
 
@@ -192,6 +192,9 @@ def _mysql_accounts(connection: sa.Connection, server: Server) -> None:
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, SHOW DATABASES ON *.* "
         f"TO {capture}",
         f"GRANT LOCK TABLES ON gsxt.* TO {capture}",
+        # When the global read lock times out (a busy server), Debezium locks each
+        # captured table instead, the heartbeat table in `bridge` included.
+        f"GRANT LOCK TABLES ON bridge.* TO {capture}",
         f"GRANT SELECT ON gsxt.E_CASE_PUB TO {capture}",
         f"GRANT SELECT ON gsxt.E_CR_REPAIR TO {capture}",
         f"GRANT SELECT, INSERT, UPDATE ON bridge.heartbeat TO {capture}",
