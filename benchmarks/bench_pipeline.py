@@ -1,0 +1,388 @@
+"""The whole pipeline against Debezium alone, then latency and memory at 1,000 rows/s.
+
+Per direction (Credit China -> NECIPS, NECIPS -> Credit China), each in a fresh child
+process because a process holds one JVM:
+
+1. raw: embedded Debezium with a handler that only counts, N rows streamed;
+2. full: the bridge's decode + map + apply on the same N rows (one pipeline);
+3. latency: the full bridge while a feeder commits 100 rows every 100 ms; each row's
+   latency is its staging row's applied time minus the feeder's commit time. The
+   child's peak RSS is that one pipeline's memory.
+
+Throughput counts from the first insert to the last row handled, so both runs include
+the same insert time. The demo tables are reset (under the demo lock) before each run.
+
+Run:  .venv/bin/python benchmarks/bench_pipeline.py [--rows 20000] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration" / "pipeline"))
+
+from bridge_process import write_run_config  # noqa: E402
+from pipeline_rows import (  # noqa: E402
+    CREDIT_CHINA_SOURCE,
+    CREDIT_CHINA_STAGING,
+    NECIPS_SOURCE,
+    NECIPS_STAGING,
+    credit_china_outcome,
+    insert_rows,
+    necips_outcome,
+)
+
+from bridge.devenv.model import DevEnv  # noqa: E402
+
+log = logging.getLogger("bench_pipeline")
+
+
+@dataclass(frozen=True)
+class Direction:
+    pipeline: str
+    connector: str
+    topic: str  # Debezium topic of the native outcome table
+    source_table: str
+    staging_table: str
+    staging_key: str
+    applied_column: str
+    source_side: str  # "postgres" or "mysql"
+
+    def row(self, n: int) -> dict[str, Any]:
+        if self.source_side == "postgres":
+            return credit_china_outcome("BENCH", n)
+        return necips_outcome("BENCH", n)
+
+
+DIRECTIONS = (
+    Direction(
+        "xyzg-to-gsxt",
+        "credit-china-outcomes",
+        "creditchina.xyzg.xyxf_jg",
+        CREDIT_CHINA_SOURCE,
+        NECIPS_STAGING,
+        "REPAIRNO",
+        "CB_APPLIED_AT",
+        "postgres",
+    ),
+    Direction(
+        "gsxt-to-xyzg",
+        "necips-outcomes",
+        "necips.gsxt.E_CR_REPAIR",
+        NECIPS_SOURCE,
+        CREDIT_CHINA_STAGING,
+        "xf_bh",
+        "cb_applied_at",
+        "mysql",
+    ),
+)
+BY_NAME = {d.pipeline: d for d in DIRECTIONS}
+
+
+# --- child processes --------------------------------------------------------------
+
+
+def _memory() -> dict[str, float]:
+    """Peak and current resident set size of this process, in MB."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmHWM", "VmRSS"):
+            values[name] = int(rest.split()[0]) / 1024
+    return {"rss_peak_mb": values["VmHWM"], "rss_mb": values["VmRSS"]}
+
+
+def _report(**values: Any) -> None:
+    print(json.dumps(values), flush=True)
+
+
+def child_raw(direction: Direction, rows: int, home: Path) -> None:
+    """Debezium alone: count the outcome rows, report when *rows* have arrived."""
+    from bridge.capture.connectors import load_connector
+    from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
+    from bridge.capture.jvm import JvmOptions
+
+    seen = 0
+    done = threading.Event()
+    last = 0.0
+
+    def count(records: Sequence[Any]) -> None:
+        nonlocal seen, last
+        seen += sum(1 for r in records if r.topic == direction.topic)
+        if seen >= rows and not done.is_set():
+            last = time.monotonic()
+            done.set()
+
+    connector = load_connector(REPO / "connectors" / f"{direction.connector}.json")
+    jvm = JvmOptions.from_environment(heap="512m", crash_dir=home / "logs")
+    capture = EmbeddedCapture([CaptureSource(connector, count)], home=home, jvm=jvm)
+    capture.start()
+    try:
+        while not all(s is EngineState.STREAMING for s in capture.states.values()):
+            capture.raise_if_failed()
+            time.sleep(0.05)
+        _report(event="ready")
+        while not done.wait(0.5):
+            capture.raise_if_failed()
+        _report(event="done", last=last, count=seen, **_memory())
+    finally:
+        capture.stop()
+
+
+def child_full(direction: Direction, rows: int, home: Path, workdir: Path) -> None:
+    """The bridge's pipeline: report when *rows* outcomes have been applied."""
+    from bridge.cli.run import use_dev_environment
+    from bridge.pipeline.config import load_run_config
+    from bridge.pipeline.runner import Bridge, prepare
+
+    use_dev_environment()
+    path, _ = write_run_config(workdir, home, pipelines=(direction.pipeline,))
+    bridge = prepare(load_run_config(path))
+
+    def when_streaming(running: Bridge) -> None:
+        totals = running.pipelines[0].direction.totals
+        _report(event="ready")
+        while totals.applied < rows:
+            time.sleep(0.01)
+        last = time.monotonic()
+        _report(event="done", last=last, count=totals.applied, **_memory())
+        running.request_stop()
+
+    bridge.run(on_ready=when_streaming)
+
+
+# --- the parent -------------------------------------------------------------------
+
+
+class Child:
+    """A benchmark child process speaking one JSON object per line on stdout."""
+
+    def __init__(self, mode: str, direction: Direction, rows: int, home: Path) -> None:
+        workdir = home / "bench"
+        workdir.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            mode,
+            "--pipeline",
+            direction.pipeline,
+            "--rows",
+            str(rows),
+            "--home",
+            str(home),
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=workdir, stdout=subprocess.PIPE, text=True
+        )
+
+    def expect(self, event: str) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("{"):
+                message: dict[str, Any] = json.loads(line)
+                if message.get("event") == event:
+                    return message
+        raise RuntimeError(f"child ended before reporting {event!r}")
+
+    def finish(self) -> None:
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            self.process.wait()
+
+
+def _engine(env: DevEnv, side: str) -> sa.Engine:
+    server = env.postgres if side == "postgres" else env.mysql
+    return sa.create_engine(server.url("admin"), poolclass=sa.NullPool)
+
+
+def _target(env: DevEnv, direction: Direction) -> sa.Engine:
+    return _engine(env, "mysql" if direction.source_side == "postgres" else "postgres")
+
+
+def insert_all(engine: sa.Engine, direction: Direction, rows: int, batch: int) -> None:
+    for start in range(0, rows, batch):
+        numbers = range(start, min(start + batch, rows))
+        insert_rows(engine, direction.source_table, [direction.row(n) for n in numbers])
+
+
+def throughput(
+    env: DevEnv, mode: str, direction: Direction, rows: int
+) -> dict[str, Any]:
+    """Rows per second from the first insert to the last row handled."""
+    child = Child(mode, direction, rows, env.home)
+    source = _engine(env, direction.source_side)
+    try:
+        child.expect("ready")
+        started = time.monotonic()
+        insert_all(source, direction, rows, batch=1000)
+        done = child.expect("done")
+    finally:
+        child.finish()
+        source.dispose()
+    seconds = done["last"] - started
+    return {"rate": rows / seconds, "seconds": seconds, **done}
+
+
+def latency(
+    env: DevEnv, direction: Direction, rate: int, seconds: int
+) -> dict[str, Any]:
+    """Commit-to-apply latency while feeding *rate* rows/s in 100 ms ticks."""
+    per_tick = rate // 10
+    ticks = seconds * 10
+    rows = per_tick * ticks
+    child = Child("full", direction, rows, env.home)
+    source = _engine(env, direction.source_side)
+    committed: dict[str, float] = {}
+    try:
+        child.expect("ready")
+        committed = _feed(source, direction, per_tick, ticks)
+        done = child.expect("done")
+    finally:
+        child.finish()
+        source.dispose()
+    waits = _applied_minus_committed(env, direction, committed)
+    return {
+        "rows": rows,
+        "p50_ms": statistics.median(waits) * 1000,
+        "p99_ms": statistics.quantiles(waits, n=100)[98] * 1000,
+        "max_ms": max(waits) * 1000,
+        **done,
+    }
+
+
+def _feed(
+    engine: sa.Engine, direction: Direction, per_tick: int, ticks: int
+) -> dict[str, float]:
+    """Commit *per_tick* rows every 100 ms; the wall-clock commit time of each key."""
+    committed: dict[str, float] = {}
+    key = "xf_bh" if direction.source_side == "postgres" else "REPAIRNO"
+    next_tick = time.monotonic()
+    for tick in range(ticks):
+        rows = [direction.row(tick * per_tick + i) for i in range(per_tick)]
+        insert_rows(engine, direction.source_table, rows)
+        # Wall clock: the bridge stamps its applied time with the wall clock too.
+        now = time.time()
+        committed.update((row[key], now) for row in rows)
+        next_tick += 0.1
+        time.sleep(max(0.0, next_tick - time.monotonic()))
+    return committed
+
+
+def _applied_minus_committed(
+    env: DevEnv, direction: Direction, committed: dict[str, float]
+) -> list[float]:
+    target = _target(env, direction)
+    query = sa.text(
+        f"SELECT {direction.staging_key}, {direction.applied_column} "
+        f"FROM {direction.staging_table}"
+    )
+    try:
+        with target.connect() as connection:
+            applied: dict[str, datetime] = dict(
+                connection.execute(query).tuples().all()
+            )
+    finally:
+        target.dispose()
+    waits = []
+    for key, commit_time in committed.items():
+        moment: datetime = applied[key]
+        if moment.tzinfo is None:  # MySQL DATETIME(6) holding UTC
+            moment = moment.replace(tzinfo=UTC)
+        waits.append(moment.timestamp() - commit_time)
+    return waits
+
+
+@contextmanager
+def fresh_demo(env: DevEnv) -> Iterator[None]:
+    from bridge.demo.reset import reset_demo
+
+    reset_demo(env, env.home)
+    try:
+        yield
+    finally:
+        reset_demo(env, env.home)
+
+
+def run_benchmarks(rows: int, rate: int, seconds: int, names: Sequence[str]) -> None:
+    from bridge.demo.lock import demo_lock
+    from bridge.devenv.api import ensure_up
+
+    env = ensure_up()
+    print(f"bench_pipeline {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {rows} rows")
+    with demo_lock(env.home):
+        for name in names:
+            direction = BY_NAME[name]
+            with fresh_demo(env):
+                raw = throughput(env, "raw", direction, rows)
+            with fresh_demo(env):
+                full = throughput(env, "full", direction, rows)
+            with fresh_demo(env):
+                lag = latency(env, direction, rate, seconds)
+            _print(direction, raw, full, lag, rate)
+
+
+def _print(
+    direction: Direction,
+    raw: dict[str, Any],
+    full: dict[str, Any],
+    lag: dict[str, Any],
+    rate: int,
+) -> None:
+    ratio = full["rate"] / raw["rate"]
+    print(f"\n{direction.pipeline}")
+    print(f"  Debezium alone  {raw['rate']:8.0f} rows/s  ({raw['seconds']:.2f} s)")
+    print(f"  full pipeline   {full['rate']:8.0f} rows/s  ({full['seconds']:.2f} s)")
+    print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
+    print(
+        f"  latency at {rate} rows/s over {lag['rows']} rows: "
+        f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, "
+        f"max {lag['max_ms']:.0f} ms   (goal p50 <= 300, p99 <= 1000)"
+    )
+    print(
+        f"  RSS of the one-pipeline process: peak {lag['rss_peak_mb']:.0f} MB "
+        f"(raw engine alone {raw['rss_peak_mb']:.0f} MB; goal <= 512 MB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rate", type=int, default=1000, help="latency feed rows/s")
+    parser.add_argument("--seconds", type=int, default=30, help="latency feed time")
+    parser.add_argument("--pipeline", choices=sorted(BY_NAME), action="append")
+    parser.add_argument("--child", choices=("raw", "full"), help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if args.child is not None:
+        direction = BY_NAME[args.pipeline[0]]
+        if args.child == "raw":
+            child_raw(direction, args.rows, args.home)
+        else:
+            child_full(direction, args.rows, args.home, args.home / "bench")
+        return
+    run_benchmarks(args.rows, args.rate, args.seconds, args.pipeline or list(BY_NAME))
+
+
+if __name__ == "__main__":
+    main()
