@@ -14,6 +14,7 @@ by fingerprint instead of being added twice.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,9 +34,15 @@ from bridge.apply.errors import (
     TargetUnavailableError,
     driver_message,
 )
+from bridge.apply.eventjson import encode_row, event_to_json
 from bridge.apply.faults import fault_point
 from bridge.apply.plan import KeyPlan, plan_batch
-from bridge.apply.policy import ConflictPolicy, TargetSettings, settings_from_mapping
+from bridge.apply.policy import (
+    ConflictPolicy,
+    MetadataFill,
+    TargetSettings,
+    settings_from_mapping,
+)
 from bridge.apply.retry import RetrySettings, run_with_retries
 from bridge.apply.schema import conflict
 from bridge.apply.target import TargetTable, reflect_target
@@ -268,21 +275,20 @@ class Applier:
     def _filled(self, row: TargetRow, applied_at: datetime) -> TargetRow:
         """*row* with the bridge's own columns (origin, position, times) set."""
         fill = self.targets.get(row.table, self.default).metadata
-        if row.operation is TargetOperation.DELETE:
+        if row.operation is TargetOperation.DELETE or fill == _NO_METADATA:
             return row
         event = row.event
-        columns = {
-            fill.origin: fill.origin_value,
-            fill.source_position: event.position.to_json(),
-            fill.source_commit_time: event.committed_at,
-            fill.applied_at: applied_at,
-        }
-        if row.operation is TargetOperation.UPSERT:
-            columns[fill.deleted_at] = None
-        extra = {name: value for name, value in columns.items() if name is not None}
-        if not extra:
-            return row
-        values = {**row.values, **extra}
+        values = dict(row.values)
+        if fill.origin is not None:
+            values[fill.origin] = fill.origin_value
+        if fill.source_position is not None:
+            values[fill.source_position] = position_text(event.position)
+        if fill.source_commit_time is not None:
+            values[fill.source_commit_time] = event.committed_at
+        if fill.applied_at is not None:
+            values[fill.applied_at] = applied_at
+        if fill.deleted_at is not None and row.operation is TargetOperation.UPSERT:
+            values[fill.deleted_at] = None
         return TargetRow(row.table, row.operation, row.key, values, event, row.mapping)
 
     def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
@@ -312,8 +318,6 @@ class Applier:
     def _park(
         self, connection: Connection, pipeline: str, plans: list[KeyPlan]
     ) -> None:
-        from bridge.apply.eventjson import encode_row, event_to_json
-
         for plan in plans:
             row = plan.last
             assert row is not None
@@ -335,6 +339,22 @@ class Applier:
             )
 
 
+_NO_METADATA = MetadataFill()
+_POSITION_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def position_text(position: SourcePosition) -> str:
+    """The same text as ``SourcePosition.to_json``, with a reused encoder (per row)."""
+    return _POSITION_ENCODER.encode(
+        {
+            "source": position.source,
+            "order": list(position.order),
+            "snapshot": position.snapshot,
+            "fields": dict(position.fields),
+        }
+    )
+
+
 def _writes(plans: Sequence[KeyPlan], operation: TargetOperation) -> list[KeyPlan]:
     return [plan for plan in plans if plan.write is operation]
 
@@ -350,8 +370,6 @@ def _describe(exc: DBAPIError | RowRefusedError) -> str:
 
 
 def _json(value: object) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

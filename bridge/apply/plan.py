@@ -49,9 +49,12 @@ class KeyPlan:
             return
 
         known = _known(row.values)
-        if self.version_column is not None and not set(self.values) <= set(known):
-            self.sequential = True
-        self.values.update(known)
+        if not self.values:
+            self.values = known
+        else:
+            if self.version_column is not None and not set(self.values) <= set(known):
+                self.sequential = True
+            self.values.update(known)
         if row.operation is TargetOperation.UPSERT or self.write is None:
             self.write = (
                 TargetOperation.UPSERT
@@ -112,6 +115,10 @@ def _grouping_key(row: TargetRow) -> Hashable:
 
 
 def _known(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A fresh dict of *values* without the columns whose value is unknown."""
     # A TOASTed column Debezium did not send is unknown: it must not overwrite the
-    # stored value, so it is left out of the write altogether.
+    # stored value, so it is left out of the write altogether. (The membership test
+    # runs in C and falls back to identity for the placeholder.)
+    if UNAVAILABLE not in values.values():
+        return dict(values)
     return {name: value for name, value in values.items() if value is not UNAVAILABLE}

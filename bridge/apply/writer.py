@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -43,12 +42,14 @@ class TableWriter:
         if self.dialect.checks_unique_collisions():
             self.check_collisions(connection, writable)
 
-        for columns, group in _group(writable, lambda p: tuple(sorted(self._row(p)))):
-            rows = [self.dialect.bind_row(self._row(plan)) for plan in group]
+        # Rows of one mapping list their columns in the same order: grouping by that
+        # order (not a sorted set) is cheap and at worst splits a statement in two.
+        rows = [self.dialect.bind_row(self._row(plan)) for plan in writable]
+        for columns, group in _group_rows(rows):
             self.dialect.write_upserts(
                 connection,
                 self.target.table,
-                rows,
+                group,
                 key_columns=self.target.key_columns,
                 columns=columns,
                 policy=self.target.policy,
@@ -193,5 +194,17 @@ def _fold(value: Any) -> Any:
 
 
 def _group(plans: Sequence[KeyPlan], by: Any) -> list[tuple[Any, list[KeyPlan]]]:
-    ordered = sorted(plans, key=lambda plan: repr(by(plan)))
-    return [(k, list(g)) for k, g in itertools.groupby(ordered, key=by)]
+    """*plans* grouped by ``by(plan)``, groups and members in first-seen order."""
+    groups: dict[Any, list[KeyPlan]] = {}
+    for plan in plans:
+        groups.setdefault(by(plan), []).append(plan)
+    return list(groups.items())
+
+
+def _group_rows(
+    rows: Sequence[dict[str, Any]],
+) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.items())

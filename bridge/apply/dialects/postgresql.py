@@ -151,7 +151,7 @@ class PostgresTarget(TargetDialect):
 
     def bind_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         # psycopg writes every mapped Python value correctly as it is.
-        return dict(row)
+        return row if isinstance(row, dict) else dict(row)
 
     def classify(self, exc: DBAPIError) -> tuple[ErrorKind, str | None]:
         state: str | None = getattr(exc.orig, "sqlstate", None)
@@ -197,7 +197,9 @@ def _column_arrays(
         if found is None:
             return None
         element_type, accepted = found
-        values = [_widen(row[name], accepted[0]) for row in rows]
+        values = [row[name] for row in rows]
+        if accepted[0] in _WIDENED:
+            values = [_widen(value, accepted[0]) for value in values]
         if not _uniform(values, accepted[0]):
             return None
         arrays.append((postgresql.ARRAY(element_type), values))
