@@ -31,6 +31,7 @@ DevOption = Annotated[
 def register(app: typer.Typer) -> None:
     """Add this module's commands to *app*."""
     app.command("run")(run)
+    app.command("setup")(setup)
 
 
 def run(
@@ -55,6 +56,18 @@ def run(
         bridge.run()
     except BridgeError as exc:
         console.print(f"[bold red]FAILED:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def setup(config: ConfigOption = Path("creditbridge.yaml")) -> None:
+    """Print the SQL a DBA runs on each source and target before the first run."""
+    from bridge.pipeline.config import load_run_config
+    from bridge.pipeline.setup import render, setup_scripts
+
+    try:
+        typer.echo(render(setup_scripts(load_run_config(config))), nl=False)
+    except BridgeError as exc:
+        typer.echo(f"FAILED: {exc}", err=True)
         raise typer.Exit(1) from None
 
 
