@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,9 +34,12 @@ from bridge.map.schemas import LiveSchemas, TableShape
 from bridge.observe.health import Readiness, lag_check
 from bridge.observe.http import ObserveServer
 from bridge.observe.lag import LagTracker
+from bridge.observe.logging import Redactor
 from bridge.observe.metrics import Metrics
+from bridge.observe.offline import DatabaseStatus
 from bridge.observe.sampler import StatusSampler
 from bridge.observe.status import (
+    DeadLetterEntry,
     History,
     MemoryStatusSource,
     PipelineStatus,
@@ -48,6 +52,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_TABLE = "bridge.heartbeat"
 _SAMPLE_SECONDS = 5.0
+_DEAD_LETTER_REFRESH_SECONDS = 5.0
 
 
 @dataclass
@@ -157,6 +162,31 @@ class _BridgeStatus:
         self._bridge = bridge
         self._memory = MemoryStatusSource()
         self.history = bridge.history
+        self._letters: list[DeadLetterEntry] = []
+        self._letters_read_at = -_DEAD_LETTER_REFRESH_SECONDS
+
+    def _dead_letters(self) -> list[DeadLetterEntry]:
+        """The newest pending dead letters of every target, read at most every 5 s."""
+        if time.monotonic() - self._letters_read_at < _DEAD_LETTER_REFRESH_SECONDS:
+            return self._letters
+        letters: list[DeadLetterEntry] = []
+        for pipeline in self._bridge.pipelines:
+            try:
+                with pipeline.target.connect() as connection:
+                    side = DatabaseStatus(
+                        connection, Redactor(), [pipeline.config.name]
+                    )
+                    letters.extend(side.recent_dead_letters())
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning(
+                    "pipeline %s: cannot read its dead letters for the status page: "
+                    "%s",
+                    pipeline.config.name,
+                    _driver_message(exc),
+                )
+        letters.sort(key=lambda entry: entry.failed_at, reverse=True)
+        self._letters, self._letters_read_at = letters, time.monotonic()
+        return letters
 
     def status(self) -> StatusReport:
         bridge = self._bridge
@@ -185,6 +215,7 @@ class _BridgeStatus:
                 counts[code] = counts.get(code, 0) + count
         self._memory.set_outcomes_today(to_necips, to_credit_china)
         report = self._memory.status()
+        report.dead_letters.extend(self._dead_letters())
         report.lag_history.update(self.history.lag())
         report.throughput_history.update(self.history.throughput())
         return report
