@@ -10,6 +10,10 @@ Snapshot events (``position.snapshot``) share their position, so the checkpoint 
 tell them apart: they are always applied again. That is harmless because a snapshot
 read is an upsert of the row's current state, and their dead letters are found again
 by fingerprint instead of being added twice.
+
+:meth:`Applier.apply_in` does the same work inside a transaction the caller owns, and
+optionally without the checkpoint: the Kafka path commits its partition offsets there
+instead (:class:`bridge.capture.kafka_offsets.ExactlyOnceHandler`).
 """
 
 from __future__ import annotations
@@ -164,6 +168,41 @@ class Applier:
             return self._apply_in(conn, pipeline, results, kafka_offsets)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def apply_in(
+        self,
+        connection: Connection,
+        pipeline: str,
+        results: Sequence[MapResult],
+        *,
+        positions: bool = True,
+    ) -> ApplyReport:
+        """Apply *results* inside the caller's transaction; never commits.
+
+        Rows, parked rows and dead letters (rejections and refused rows) are all
+        written through *connection*. With *positions*, events the stored checkpoint
+        covers are skipped and the checkpoint moves, as in :meth:`apply_batch`.
+        Without, every result is applied and the checkpoint is left alone: the Kafka
+        path recognises redelivery by partition offset instead, because records of
+        different partitions interleave and ``SourcePosition.order`` is monotonic only
+        within one partition. ``report.position`` is then the highest position seen.
+
+        Driver errors escape untranslated; wrap the transaction in
+        :func:`translate_errors` and retry it whole on :class:`RetryableError`.
+        """
+        if not positions:
+            report = self._write_results(connection, pipeline, results)
+            report.position = _highest(results)
+            return report
+
+        stored = read_checkpoint(connection, pipeline, lock=True)
+        fresh, position = unapplied(results, stored.position if stored else None)
+        report = self._write_results(connection, pipeline, fresh)
+        report.skipped = len(results) - len(fresh)
+        report.position = position
+        if position is not None and (stored is None or position != stored.position):
+            write_checkpoint(connection, pipeline, position)
+        return report
+
     def _apply_in(
         self,
         connection: Connection,
@@ -171,10 +210,15 @@ class Applier:
         results: Sequence[MapResult],
         kafka_offsets: Mapping[tuple[str, int], int] | None,
     ) -> ApplyReport:
-        stored = read_checkpoint(connection, pipeline, lock=True)
-        fresh, position = unapplied(results, stored.position if stored else None)
-        report = ApplyReport(skipped=len(results) - len(fresh), position=position)
+        report = self.apply_in(connection, pipeline, results)
+        if kafka_offsets:
+            write_offsets(connection, pipeline, kafka_offsets)
+        fault_point("after_checkpoint")
+        return report
 
+    def _write_results(
+        self, connection: Connection, pipeline: str, fresh: Sequence[MapResult]
+    ) -> ApplyReport:
         applied_at = datetime.now(UTC)
         rows = [self._filled(r, applied_at) for r in fresh if isinstance(r, TargetRow)]
         outcome = self._write(connection, rows)
@@ -183,21 +227,16 @@ class Applier:
 
         letters = [_rejected(r) for r in fresh if isinstance(r, Rejection)]
         letters += outcome.failures
+        report = ApplyReport(
+            applied=len(rows) - len(outcome.failures),
+            dead_lettered=len(letters),
+            parked=len(outcome.parked),
+            filtered=sum(isinstance(r, Filtered) for r in fresh),
+        )
         report.dead_letter_ids = [
             deadletter.record(connection, pipeline, letter) for letter in letters
         ]
         fault_point("after_dead_letters")
-
-        if position is not None and (stored is None or position != stored.position):
-            write_checkpoint(connection, pipeline, position)
-        if kafka_offsets:
-            write_offsets(connection, pipeline, kafka_offsets)
-        fault_point("after_checkpoint")
-
-        report.dead_lettered = len(letters)
-        report.parked = len(outcome.parked)
-        report.applied = len(rows) - len(outcome.failures)
-        report.filtered = sum(isinstance(r, Filtered) for r in fresh)
         return report
 
     def _write(self, connection: Connection, rows: Sequence[TargetRow]) -> _Outcome:
@@ -353,6 +392,11 @@ def position_text(position: SourcePosition) -> str:
             "fields": dict(position.fields),
         }
     )
+
+
+def _highest(results: Sequence[MapResult]) -> SourcePosition | None:
+    positions = [r.event.position for r in results]
+    return max(positions, key=lambda p: p.order) if positions else None
 
 
 def _writes(plans: Sequence[KeyPlan], operation: TargetOperation) -> list[KeyPlan]:

@@ -20,9 +20,10 @@ decode/map/apply code reads both.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -45,6 +46,16 @@ class KafkaRecord(NamedTuple):
     topic: str
     partition: int
     offset: int
+
+
+class ConsumerState(enum.Enum):
+    """Where a consumer is; the values match the embedded engine's states."""
+
+    CREATED = "created"
+    STARTING = "starting"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    FAILED = "failed"
 
 
 class KafkaBatchHandler(Protocol):
@@ -85,9 +96,15 @@ class KafkaSettings:
 class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, start each partition where the target database says."""
 
-    def __init__(self, consumer: KafkaConsumer, offsets: OffsetSource) -> None:
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        offsets: OffsetSource,
+        on_assigned: Callable[[], None] | None = None,
+    ) -> None:
         self._consumer = consumer
         self._offsets = offsets
+        self._on_assigned = on_assigned
 
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         # Nothing to commit: offsets are stored with the rows, and the handler runs
@@ -113,6 +130,8 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
             _describe(partitions),
             dict(sorted(stored.items())),
         )
+        if self._on_assigned is not None:
+            self._on_assigned()
 
 
 def _describe(partitions: Iterable[TopicPartition]) -> str:
@@ -134,6 +153,7 @@ class KafkaCapture:
         self._stop = threading.Event()
         self.batches = 0
         self.records = 0
+        self.state = ConsumerState.CREATED
 
     def request_stop(self) -> None:
         """Ask :meth:`run` to return after the batch in hand (safe from any thread)."""
@@ -141,11 +161,20 @@ class KafkaCapture:
 
     def run(self) -> None:
         """Join the group and deliver batches until :meth:`request_stop`."""
+        self.state = ConsumerState.STARTING
+        try:
+            self._consume()
+        except BaseException:
+            self.state = ConsumerState.FAILED
+            raise
+        self.state = ConsumerState.STOPPED
+
+    def _consume(self) -> None:
         consumer = self._connect()
         try:
             consumer.subscribe(
                 topics=list(self.settings.topics),
-                listener=_SeekToStoredOffsets(consumer, self._offsets),
+                listener=_SeekToStoredOffsets(consumer, self._offsets, self._joined),
             )
             while not self._stop.is_set():
                 self._deliver(self._poll(consumer))
@@ -160,6 +189,10 @@ class KafkaCapture:
                 self.batches,
                 self.records,
             )
+
+    def _joined(self) -> None:
+        if self.state is ConsumerState.STARTING:
+            self.state = ConsumerState.STREAMING
 
     def _connect(self) -> KafkaConsumer:
         s = self.settings

@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bridge.apply.applier import translate_errors
+from bridge.apply.dialects import dialect_for
+from bridge.apply.retry import RetrySettings, run_with_retries
 from bridge.apply.schema import kafka_offset
 from bridge.capture.kafka import KafkaRecord
 from bridge.checkpoint.store import read_offsets, write_offsets
@@ -26,8 +29,10 @@ from bridge.checkpoint.store import read_offsets, write_offsets
 log = logging.getLogger(__name__)
 
 TopicPartition = tuple[str, int]
-RowWriter = Callable[[Connection, Sequence[KafkaRecord]], None]
-"""Writes the rows of some records inside the caller's transaction; never commits."""
+RowWriter = Callable[[Connection, Sequence[KafkaRecord]], object]
+"""Writes the rows of some records inside the caller's transaction; never commits.
+
+What it returns is ignored."""
 
 
 class TargetOffsets:
@@ -111,23 +116,38 @@ class ExactlyOnceHandler:
     """Commits a batch's rows and its partitions' next offsets in one transaction.
 
     *write_rows* is the shared decode/map/apply step; it receives only the records
-    not applied before and must not commit.
+    not applied before and must not commit. A :class:`RetryableError` (the target
+    away, a deadlock) rolls the whole transaction back and runs it again after a
+    backoff, offsets locked and read anew, so a retry never trusts what the failed
+    attempt saw. *after_commit* runs once a batch that wrote rows is committed
+    (metrics, lag).
     """
 
-    def __init__(self, engine: Engine, pipeline: str, write_rows: RowWriter) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pipeline: str,
+        write_rows: RowWriter,
+        *,
+        retry: RetrySettings | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._pipeline = pipeline
         self._write_rows = write_rows
+        self._retry = retry or RetrySettings()
+        self._after_commit = after_commit
+        self._dialect = dialect_for(engine.dialect.name)
 
     def __call__(self, records: Sequence[KafkaRecord], /) -> None:
-        partitions = sorted({(r.topic, r.partition) for r in records})
-        with self._engine.begin() as connection:
-            stored = lock_offsets(connection, self._pipeline, partitions)
-            fresh = unapplied(records, stored)
-            if fresh:
-                self._write_rows(connection, fresh)
-                write_offsets(connection, self._pipeline, offsets_after(fresh))
-        skipped = len(records) - len(fresh)
+        fresh = run_with_retries(
+            lambda: self._apply_once(records),
+            self._retry,
+            f"batch of {len(records)} Kafka records for pipeline {self._pipeline}",
+        )
+        if fresh and self._after_commit is not None:
+            self._after_commit()
+        skipped = len(records) - fresh
         if skipped:
             log.warning(
                 "pipeline %s: skipped %s records already applied (redelivery after "
@@ -135,4 +155,19 @@ class ExactlyOnceHandler:
                 self._pipeline,
                 skipped,
             )
-        log.info("pipeline %s: applied %s records", self._pipeline, len(fresh))
+        log.info("pipeline %s: applied %s records", self._pipeline, fresh)
+
+    def _apply_once(self, records: Sequence[KafkaRecord]) -> int:
+        """One attempt: lock, filter, write, store offsets, commit; the fresh count."""
+        partitions = sorted({(r.topic, r.partition) for r in records})
+        where = f"pipeline {self._pipeline}"
+        with (
+            translate_errors(self._dialect, where),
+            self._engine.begin() as connection,
+        ):
+            stored = lock_offsets(connection, self._pipeline, partitions)
+            fresh = unapplied(records, stored)
+            if fresh:
+                self._write_rows(connection, fresh)
+                write_offsets(connection, self._pipeline, offsets_after(fresh))
+        return len(fresh)

@@ -57,8 +57,12 @@ class PipelineConfig(_Strict):
 
 
 class KafkaConfig(_Strict):
+    """For ``transport: kafka`` pipelines; each joins group ``<group_id>-<name>``."""
+
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "creditbridge"
+    session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
+    max_batch: int = Field(default=2048, ge=1, le=100_000)
 
 
 class ObserveConfig(_Strict):

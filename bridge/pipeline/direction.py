@@ -2,8 +2,9 @@
 
 A :class:`Direction` is the batch handler a capture transport calls. It returns only
 after the target transaction holding the batch's rows, dead letters and checkpoint has
-committed, so the transport may then acknowledge the batch to Debezium (or commit its
-Kafka offsets through the same transaction).
+committed, so the transport may then acknowledge the batch to Debezium. On the Kafka
+path, :meth:`Direction.write_in` does the same inside the transaction that also
+advances the partition offsets.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
 
 from bridge.apply.applier import ApplyReport
 from bridge.decode import PositionSequencer, RecordDecodeError, RecordDecoder
@@ -51,6 +54,15 @@ class BatchApplier(Protocol):
         pipeline: str,
         results: Sequence[MapResult],
         kafka_offsets: Mapping[tuple[str, int], int] | None = None,
+    ) -> ApplyReport: ...
+
+    def apply_in(
+        self,
+        connection: Connection,
+        pipeline: str,
+        results: Sequence[MapResult],
+        *,
+        positions: bool = True,
     ) -> ApplyReport: ...
 
 
@@ -102,6 +114,7 @@ class Direction:
         self._province_column = province_column
         self._sequencer = PositionSequencer()
         self._last_order: tuple[int, ...] = ()
+        self._pending: tuple[list[MapResult], ApplyReport, float] | None = None
         self.totals = DirectionTotals()
 
     def __call__(self, records: Sequence[RecordLike], /) -> None:
@@ -119,6 +132,30 @@ class Direction:
         report = self._applier.apply_batch(self.name, results, kafka_offsets)
         self._after_commit(results, report, time.monotonic() - started)
         return report
+
+    def write_in(
+        self, connection: Connection, records: Sequence[RecordLike]
+    ) -> ApplyReport:
+        """Decode, map and apply *records* inside the caller's transaction.
+
+        The Kafka path's batch step: exactly-once comes from the partition offsets the
+        caller locks and advances in the same transaction, not from the checkpoint.
+        Call :meth:`committed` after the commit for totals, metrics and lag.
+        """
+        started = time.monotonic()
+        self._pending = None
+        results = self.map_records(records)
+        report = self._applier.apply_in(connection, self.name, results, positions=False)
+        self._pending = (results, report, started)
+        return report
+
+    def committed(self) -> None:
+        """The batch of the last :meth:`write_in` is committed: count and observe it."""
+        if self._pending is None:
+            return
+        results, report, started = self._pending
+        self._pending = None
+        self._after_commit(results, report, time.monotonic() - started)
 
     def map_records(self, records: Sequence[RecordLike]) -> list[MapResult]:
         """Decode and map *records*; tombstones carry no change and are dropped."""

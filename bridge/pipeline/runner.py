@@ -3,8 +3,10 @@
 Start-up is two phases. :func:`prepare` reads and checks everything (connector files,
 mappings against the live schemas, decode settings against the source catalog) and
 builds the objects, starting nothing; every problem found is reported at once. Then
-:meth:`Bridge.run` starts the observe server and the capture engines and streams until
-SIGTERM/SIGINT or a failure.
+:meth:`Bridge.run` starts the observe server and the captures and streams until
+SIGTERM/SIGINT or a failure: embedded Debezium engines for ``transport: embedded``
+pipelines, Kafka consumers (:mod:`bridge.pipeline.kafka_transport`) for
+``transport: kafka`` ones.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from bridge.observe.status import (
 )
 from bridge.pipeline.config import PipelineConfig, RunConfig, resolve_url
 from bridge.pipeline.direction import Direction
+from bridge.pipeline.kafka_transport import KafkaCaptures, kafka_capture
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +77,14 @@ class Bridge:
     lag: LagTracker
     history: History = field(default_factory=History)
     capture: EmbeddedCapture | None = None
+    consumers: KafkaCaptures | None = None
     server: ObserveServer | None = None
-    _started: threading.Event = field(default_factory=threading.Event)
+    _ended: threading.Event = field(default_factory=threading.Event)
 
     def run(self, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
-        """Stream until SIGTERM/SIGINT; raise when an engine fails for good."""
-        sources = [CaptureSource(p.connector, p.direction) for p in self.pipelines]
-        jvm = JvmOptions.from_environment(
-            heap=self.config.jvm.heap,
-            log_level=self.config.jvm.debezium_log_level,
-            crash_dir=self.config.home / "logs",
-        )
-        self.capture = EmbeddedCapture(sources, home=self.config.home, jvm=jvm)
+        """Stream until SIGTERM/SIGINT; raise when a capture fails for good."""
+        self.capture = self._embedded_capture()
+        self.consumers = self._kafka_consumers()
         self.server = self._observe_server()
         sampler = StatusSampler(self.metrics, self.lag, self.history)
         self.server.start()
@@ -100,27 +99,82 @@ class Bridge:
                 threading.Thread(
                     target=self._when_streaming, args=(on_ready,), daemon=True
                 ).start()
-            self.capture.run()
+            self._stream()
         finally:
+            self._ended.set()
             sampler.stop()
             self.server.stop()
             for pipeline in self.pipelines:
                 pipeline.target.dispose()
             log.info("bridge stopped")
 
+    def _stream(self) -> None:
+        """Run the embedded engines and the Kafka consumers until stopped."""
+        consumers = self.consumers
+        if consumers is None:
+            assert self.capture is not None
+            self.capture.run()
+            return
+        consumers.start()
+        try:
+            if self.capture is not None:
+                self.capture.run()
+            else:
+                consumers.run_until_stopped()
+        finally:
+            consumers.stop()
+        consumers.raise_if_failed()
+
+    def _embedded_capture(self) -> EmbeddedCapture | None:
+        sources = [
+            CaptureSource(p.connector, p.direction)
+            for p in self.pipelines
+            if p.config.transport == "embedded"
+        ]
+        if not sources:
+            return None
+        jvm = JvmOptions.from_environment(
+            heap=self.config.jvm.heap,
+            log_level=self.config.jvm.debezium_log_level,
+            crash_dir=self.config.home / "logs",
+        )
+        return EmbeddedCapture(sources, home=self.config.home, jvm=jvm)
+
+    def _kafka_consumers(self) -> KafkaCaptures | None:
+        captures = {
+            p.connector.name: kafka_capture(
+                self.config.kafka, p.connector, p.target, p.direction
+            )
+            for p in self.pipelines
+            if p.config.transport == "kafka"
+        }
+        if not captures:
+            return None
+        embedded = self.capture
+        on_end = embedded.request_stop if embedded is not None else None
+        return KafkaCaptures(captures, on_end=on_end)
+
     def request_stop(self) -> None:
         if self.capture is not None:
             self.capture.request_stop()
+        if self.consumers is not None:
+            self.consumers.request_stop()
+
+    def capture_states(self) -> dict[str, EngineState]:
+        """Every source's capture state by connector name, whichever transport."""
+        states = dict(self.capture.states) if self.capture is not None else {}
+        if self.consumers is not None:
+            for name, state in self.consumers.states.items():
+                states[name] = EngineState(state.value)
+        return states
 
     def streaming(self) -> bool:
-        if self.capture is None:
-            return False
-        states = self.capture.states.values()
+        states = self.capture_states().values()
         return bool(states) and all(s is EngineState.STREAMING for s in states)
 
     def _when_streaming(self, on_ready: Callable[[Bridge], None]) -> None:
         while not self.streaming():
-            if self.capture is not None and self.capture.wait(timeout=0.2):
+            if self._ended.wait(timeout=0.2):
                 return
         on_ready(self)
 
@@ -145,11 +199,12 @@ class Bridge:
         )
 
     def _capture_check(self) -> str | None:
-        if self.capture is None:
+        states = self.capture_states()
+        if not states:
             return "capture has not started"
         waiting = [
             f"{name} is {state.value}"
-            for name, state in self.capture.states.items()
+            for name, state in states.items()
             if state is not EngineState.STREAMING
         ]
         return "; ".join(waiting) or None
@@ -190,7 +245,7 @@ class _BridgeStatus:
 
     def status(self) -> StatusReport:
         bridge = self._bridge
-        states = bridge.capture.states if bridge.capture is not None else {}
+        states = bridge.capture_states()
         to_necips: dict[str, int] = {}
         to_credit_china: dict[str, int] = {}
         for pipeline in bridge.pipelines:
