@@ -96,7 +96,9 @@ class ChangeEvent:
 
     ``before`` is ``None`` when the source sent no before-image (PostgreSQL with
     ``REPLICA IDENTITY DEFAULT`` on update); columns it did not send hold
-    :data:`UNAVAILABLE` when Debezium said so explicitly.
+    :data:`UNAVAILABLE` when Debezium said so explicitly. ``transaction_order`` is
+    the event's ``total_order`` in its source transaction when Debezium sends
+    transaction metadata (``provide.transaction.metadata``), else ``None``.
     """
 
     op: Operation
@@ -110,6 +112,7 @@ class ChangeEvent:
     committed_at: datetime | None = None
     transaction_id: str | None = None
     raw: str | None = None
+    transaction_order: int | None = None
 
     @property
     def qualified_table(self) -> str:

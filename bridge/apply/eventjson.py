@@ -1,4 +1,5 @@
-"""A typed JSON form of :class:`~bridge.events.ChangeEvent` for the dead-letter table.
+"""A typed JSON form of :class:`~bridge.events.ChangeEvent` for the dead-letter table
+and the held events of open source transactions (``bridge.pending_event``).
 
 Replay rebuilds the exact event from it, so every value keeps its Python type:
 ``Decimal``, dates, times, aware and naive datetimes, bytes, UUIDs and the TOAST
@@ -104,6 +105,8 @@ def event_to_json(event: ChangeEvent) -> str:
         "transaction_id": event.transaction_id,
         "raw": event.raw,
     }
+    if event.transaction_order is not None:
+        document["transaction_order"] = event.transaction_order
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
@@ -122,4 +125,5 @@ def event_from_json(text: str) -> ChangeEvent:
         committed_at=decode_value(document["committed_at"]),
         transaction_id=document["transaction_id"],
         raw=document["raw"],
+        transaction_order=document.get("transaction_order"),
     )

@@ -1,4 +1,5 @@
-"""The bridge's own tables: checkpoint, Kafka offsets, dead letters, conflicts.
+"""The bridge's own tables: checkpoint, Kafka offsets, dead letters, conflicts, and
+the held events of source transactions not yet complete.
 
 They live apart from the registries' tables, in PostgreSQL schema ``bridge`` and MySQL
 database ``bridge``. :func:`install_bridge_tables` is idempotent; ``dev up`` calls it
@@ -93,6 +94,20 @@ conflict = sa.Table(
     sa.Column("mapping_name", Name, nullable=False),
     sa.Column("mapping_version", Name, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, server_default="parked"),
+    mysql_charset="utf8mb4",
+    mysql_engine="InnoDB",
+)
+
+# Events of a source transaction whose END has not arrived yet, held in the target
+# until it does (bridge.apply.pending); seq keeps their delivery order.
+pending_event = sa.Table(
+    "pending_event",
+    metadata,
+    sa.Column("pipeline", Name, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("transaction_id", Name, nullable=False),
+    sa.Column("event", Document, nullable=False, comment="ChangeEvent, typed JSON"),
+    sa.Column("held_at", Instant, nullable=False),
     mysql_charset="utf8mb4",
     mysql_engine="InnoDB",
 )

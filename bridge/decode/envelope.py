@@ -12,7 +12,9 @@ decoded change, or ``None`` for a tombstone (a delete's follow-up with a null va
   hints), the non-identity columns Debezium filled with nulls become ``UNAVAILABLE``.
 * ``committed_at`` is the source's ``ts_us`` (else ``ts_ms``) as an aware UTC time;
   ``transaction_id`` is PostgreSQL's ``txId`` or MySQL's GTID, else the ``id`` of the
-  ``transaction`` block (``provide.transaction.metadata=true``).
+  ``transaction`` block (``provide.transaction.metadata=true``), whose
+  ``total_order`` becomes ``transaction_order``. Transaction boundary records are
+  not row changes: :mod:`.markers` decodes them.
 * the position comes from the ``source`` block (:mod:`.position`); give a
   :class:`~bridge.decode.position.PositionSequencer` to number events that share one.
 
@@ -116,6 +118,10 @@ class RecordDecoder:
         )
         self._mysql = settings.connector == MYSQL
 
+    @property
+    def settings(self) -> DecodeSettings:
+        return self._settings
+
     def decode(
         self,
         key: Record,
@@ -198,6 +204,7 @@ class RecordDecoder:
             committed_at=_commit_time(source),
             transaction_id=self._transaction_id(source, envelope.get("transaction")),
             raw=text,
+            transaction_order=_total_order(envelope.get("transaction")),
         )
 
     # --- parsing --------------------------------------------------------------------
@@ -452,6 +459,16 @@ def _mark_unsent(
         name: UNAVAILABLE if value is None and name not in identity else value
         for name, value in before.items()
     }
+
+
+def _total_order(block: Any) -> int | None:
+    """The event's place in its transaction; the JSON converter writes a number."""
+    if not isinstance(block, Mapping):
+        return None
+    order = block.get("total_order")
+    if isinstance(order, str) and order.isdigit():
+        return int(order)
+    return order if order.__class__ is int else None
 
 
 def _commit_time(source: Mapping[str, Any]) -> datetime | None:

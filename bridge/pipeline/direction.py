@@ -20,7 +20,9 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Connection
 
 from bridge.apply.applier import ApplyReport
+from bridge.apply.pending import HeldBatch, Remap
 from bridge.decode import PositionSequencer, RecordDecodeError, RecordDecoder
+from bridge.decode.markers import TransactionMarker, decode_marker
 from bridge.events import ChangeEvent, Operation, SourcePosition
 from bridge.map import Mapping as CompiledMapping
 from bridge.map.results import Filtered, MappingRef, MapResult, Rejection, TargetRow
@@ -66,6 +68,19 @@ class BatchApplier(Protocol):
     ) -> ApplyReport: ...
 
 
+class TransactionApplier(Protocol):
+    """Applies batches in whole source transactions
+    (:class:`bridge.apply.pending.TransactionHold`)."""
+
+    def apply_batch(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        markers: Sequence[TransactionMarker],
+        remap: Remap,
+    ) -> HeldBatch: ...
+
+
 @dataclass(slots=True)
 class DirectionTotals:
     """Running totals of one direction since start, for status and the demo."""
@@ -102,7 +117,11 @@ class Direction:
         metrics: Metrics | None = None,
         lag: LagTracker | None = None,
         province_column: str | None = None,
+        transaction_topic: str | None = None,
+        transactions: TransactionApplier | None = None,
     ) -> None:
+        """With *transaction_topic* (the connector sends transaction metadata) and
+        *transactions*, :meth:`apply` never commits part of a source transaction."""
         self.name = name
         self.source = source
         self._decoder = decoder
@@ -115,6 +134,9 @@ class Direction:
         self._sequencer = PositionSequencer()
         self._last_order: tuple[int, ...] = ()
         self._pending: tuple[list[MapResult], ApplyReport, float] | None = None
+        self._transaction_topic = transaction_topic
+        self._transactions = transactions
+        self._markers: list[TransactionMarker] = []
         self.totals = DirectionTotals()
 
     def __call__(self, records: Sequence[RecordLike], /) -> None:
@@ -129,9 +151,21 @@ class Direction:
         """Decode, map and apply *records*; return after the target commit."""
         started = time.monotonic()
         results = self.map_records(records)
+        if self._transactions is not None and kafka_offsets is None:
+            return self._apply_whole_transactions(results, started)
         report = self._applier.apply_batch(self.name, results, kafka_offsets)
         self._after_commit(results, report, time.monotonic() - started)
         return report
+
+    def _apply_whole_transactions(
+        self, results: list[MapResult], started: float
+    ) -> ApplyReport:
+        """The embedded path with transaction metadata: the open tail is held."""
+        assert self._transactions is not None
+        markers, self._markers = self._markers, []
+        batch = self._transactions.apply_batch(self.name, results, markers, self._route)
+        self._after_commit(batch.applied, batch.report, time.monotonic() - started)
+        return batch.report
 
     def write_in(
         self, connection: Connection, records: Sequence[RecordLike]
@@ -158,7 +192,11 @@ class Direction:
         self._after_commit(results, report, time.monotonic() - started)
 
     def map_records(self, records: Sequence[RecordLike]) -> list[MapResult]:
-        """Decode and map *records*; tombstones carry no change and are dropped."""
+        """Decode and map *records*; tombstones carry no change and are dropped.
+
+        Transaction boundary records are kept aside for :meth:`apply`.
+        """
+        self._markers = []
         results: list[MapResult] = []
         for record in records:
             result = self._map_one(record)
@@ -171,6 +209,8 @@ class Direction:
             # Debezium's own heartbeat message carries its offset, not a row; the
             # row its action query writes arrives as a change of the heartbeat table.
             return None
+        if record.topic == self._transaction_topic:
+            return self._boundary(record)
         try:
             event = self._decoder.decode(
                 record.key, record.value, sequencer=self._sequencer, topic=record.topic
@@ -180,6 +220,10 @@ class Direction:
         if event is None:
             return None
         self._last_order = event.position.order
+        return self._route(event)
+
+    def _route(self, event: ChangeEvent) -> MapResult:
+        """The map result of a decoded event (also for held events released later)."""
         if event.qualified_table == self._heartbeat_table:
             return Filtered(event, HEARTBEAT_REF, HEARTBEAT_REASON)
 
@@ -193,6 +237,17 @@ class Direction:
                 "add one and replay this dead letter",
             )
         return mapping.apply(event)
+
+    def _boundary(self, record: RecordLike) -> Rejection | None:
+        """A BEGIN/END record: kept for :meth:`apply`, never a row change."""
+        try:
+            marker = decode_marker(
+                record.value, self._decoder.settings.connector, record.topic
+            )
+        except RecordDecodeError as exc:
+            return self._undecodable(record, exc)
+        self._markers.append(marker)
+        return None
 
     def _undecodable(self, record: RecordLike, exc: RecordDecodeError) -> Rejection:
         """A dead letter for a record that could not be decoded at all.

@@ -24,10 +24,12 @@ import sqlalchemy as sa
 
 from bridge.apply.applier import Applier
 from bridge.apply.engine import make_engine
+from bridge.apply.pending import TransactionHold
 from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
 from bridge.capture.jvm import JvmOptions
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
+from bridge.decode.markers import transaction_topic
 from bridge.errors import BridgeError, ConfigError
 from bridge.map import Mapping as CompiledMapping
 from bridge.map import MappingFileError, load_mapping
@@ -339,6 +341,9 @@ def _prepare_one(
 
     target = make_engine(target_url)
     applier = Applier.for_mappings(target, mappings)
+    # With transaction metadata the embedded path holds an open transaction's tail in
+    # the target until its END arrives (the Kafka path calls Direction.write_in).
+    boundaries = transaction_topic(connector.config)
     direction = Direction(
         pipeline.name,
         RecordDecoder(settings, types),
@@ -349,6 +354,8 @@ def _prepare_one(
         metrics=metrics,
         lag=lag,
         province_column=pipeline.province_column,
+        transaction_topic=boundaries,
+        transactions=TransactionHold(applier) if boundaries else None,
     )
     return PreparedPipeline(pipeline, connector, mappings, target, direction)
 

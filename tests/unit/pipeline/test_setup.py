@@ -58,6 +58,7 @@ def test_mysql_target_grants_the_writer_only_staging_and_bridge_tables(
             "bridge.conflict",
             "bridge.dead_letter",
             "bridge.kafka_offset",
+            "bridge.pending_event",
         )
     ]
 
