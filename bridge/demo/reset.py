@@ -25,7 +25,13 @@ CONNECTORS = ("credit-china-outcomes", "necips-outcomes")
 PG_SLOT = "creditbridge_credit_china"
 PG_TABLES = ("xyzg.xyxf_jg", "xyzg.xyxf_jg_gsxt", "xyzg.xzcf_gs")
 MYSQL_TABLES = ("gsxt.E_CR_REPAIR", "gsxt.E_CR_REPAIR_XYZG", "gsxt.E_CASE_PUB")
-BRIDGE_TABLES = ("checkpoint", "kafka_offset", "dead_letter", "conflict")
+BRIDGE_TABLES = (
+    "checkpoint",
+    "kafka_offset",
+    "dead_letter",
+    "conflict",
+    "pending_event",
+)
 
 
 def reset_demo(env: DevEnv, home: Path) -> None:
@@ -77,7 +83,9 @@ def _reset_database(server: Server, tables: tuple[str, ...], empty: str) -> None
                 connection.execute(sa.text(empty.format(table)))
             for table in BRIDGE_TABLES:
                 connection.execute(
-                    sa.text(f"DELETE FROM bridge.{table} WHERE pipeline IN ({pipelines})")
+                    sa.text(
+                        f"DELETE FROM bridge.{table} WHERE pipeline IN ({pipelines})"
+                    )
                 )
     except sa.exc.DBAPIError as exc:
         raise DevEnvError(
