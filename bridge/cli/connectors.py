@@ -1,7 +1,9 @@
-"""CLI commands: ``creditbridge connectors apply | status | pause | resume | restart``.
+"""CLI commands: ``creditbridge connectors apply | status | pause | resume | restart``
+and ``reset-offsets``.
 
-They talk to a Kafka Connect worker's REST API (the scale-out path); the embedded path
-needs none of them.
+All but ``reset-offsets`` talk to a Kafka Connect worker's REST API (the scale-out
+path); ``reset-offsets`` forgets a pipeline's Kafka offsets stored in its target. The
+embedded path needs none of them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def register(app: typer.Typer) -> None:
     group.command("pause")(pause)
     group.command("resume")(resume)
     group.command("restart")(restart)
+    group.command("reset-offsets")(reset_offsets)
     app.add_typer(group)
 
 
@@ -120,6 +123,41 @@ def restart(
     """Restart a connector and its tasks."""
     _run(lambda: ConnectClient(connect_url).restart(name, only_failed=only_failed))
     _console.print(f"restarted connector [bold]{name}[/]")
+
+
+def reset_offsets(
+    pipeline: Annotated[
+        str, typer.Option("--pipeline", help="Pipeline name, as in the run config.")
+    ],
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Run configuration (YAML).")
+    ] = Path("creditbridge.kafka.yaml"),
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Use the local demo databases' accounts.")
+    ] = False,
+) -> None:
+    """Forget a Kafka pipeline's stored offsets (after the broker lost its topics).
+
+    Stop every `creditbridge run` of the pipeline and re-create the topics first: its
+    consumers then read each partition from the beginning on their next start. On
+    topics that still hold old records, those are applied again.
+    """
+    from bridge.cli.run import use_dev_environment
+    from bridge.pipeline.config import load_run_config
+    from bridge.pipeline.kafka_transport import reset_pipeline_offsets
+
+    def reset() -> tuple[str, int]:
+        if dev:
+            use_dev_environment()
+        return reset_pipeline_offsets(load_run_config(config), pipeline)
+
+    target, count = _run(reset)
+    _console.print(
+        f"pipeline [bold]{pipeline}[/]: forgot the stored offsets of {count} "
+        f"partitions in database {target}; its consumers start every partition at "
+        "the beginning on their next start",
+        highlight=False,
+    )
 
 
 def _run(call: Callable[[], T]) -> T:
