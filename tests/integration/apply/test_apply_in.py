@@ -21,6 +21,7 @@ from bridge.apply.schema import dead_letter
 from bridge.capture.kafka import KafkaRecord
 from bridge.capture.kafka_offsets import ExactlyOnceHandler
 from bridge.checkpoint import read_checkpoint, read_offsets
+from bridge.map.results import MapResult
 
 pytestmark = pytest.mark.db
 
@@ -51,7 +52,7 @@ def test_without_positions_applies_what_the_checkpoint_would_skip(
     # Pins: on Kafka a later partition's older position must not be skipped.
     applier = Applier(engine, default_policy=ConflictPolicy.source_wins())
     applier.apply_batch(pipeline, [upsert(item, (9, 9, 0), {"id": 1, "v": "a"})])
-    interleaved = [
+    interleaved: list[MapResult] = [
         upsert(item, (5, 1, 0), {"id": 2, "v": "b"}),
         rejection((3, 1, 0), 3, "USCC 91350100M000100Y4Z: Z is not allowed"),
         upsert(item, (7, 1, 0), {"id": 4, "v": "d"}),
@@ -75,7 +76,7 @@ def test_rows_and_dead_letters_roll_back_with_the_callers_transaction(
     engine: Engine, pipeline: str, item: str
 ) -> None:
     applier = Applier(engine, default_policy=ConflictPolicy.source_wins())
-    batch = [
+    batch: list[MapResult] = [
         upsert(item, (1, 1, 0), {"id": 1, "v": "a"}),
         rejection((1, 2, 0), 2, "no mapping reads t"),
     ]
