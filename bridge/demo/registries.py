@@ -202,6 +202,18 @@ class Registries:
             ).scalar_one()
         return int(to_necips), int(to_credit_china)
 
+    def slot_in_use(self, slot: str) -> int | None:
+        """The server process streaming from *slot*, or None when nobody is."""
+        with self._on(CREDIT_CHINA, "reading pg_replication_slots") as connection:
+            pid = connection.execute(
+                sa.text(
+                    "SELECT active_pid FROM pg_replication_slots"
+                    " WHERE slot_name = :slot"
+                ),
+                {"slot": slot},
+            ).scalar()
+        return None if pid is None else int(pid)
+
     def natural_person_outcomes(self) -> int:
         """Credit China's outcomes about natural persons: never to cross."""
         with self._on(CREDIT_CHINA, "counting xyzg.xyxf_jg") as connection:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from bridge.demo.errors import DemoError
 from bridge.demo.lock import demo_lock
 from bridge.demo.play import DayPlayer, DayReport, StepResult
 from bridge.demo.registries import Registries
-from bridge.demo.reset import reset_demo
+from bridge.demo.reset import PG_SLOT, reset_demo
 from bridge.demo.scenario import CREDIT_CHINA, NECIPS, PENALTIES, STEPS
 from bridge.demo.show import day_table, step_line, summary_lines, views_line
 from bridge.devenv.model import DevEnv
@@ -31,6 +32,8 @@ from bridge.pipeline.config import RunConfig
 from bridge.pipeline.runner import Bridge
 
 log = logging.getLogger(__name__)
+
+_SLOT_RELEASE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def _run_locked(
     from bridge.devenv.generator import seed_both
     from bridge.pipeline.runner import prepare
 
+    _wait_for_slot(registries, console)
     with console.status("Resetting the demo tables and seeding both registries…"):
         reset_demo(env, config.home)
         seeded = seed_both(env, seed=options.seed, count=options.count)
@@ -120,6 +124,22 @@ def _run_locked(
     if day.report is None:
         raise DemoError("the demo was interrupted before its day ended")
     return day.report.ok
+
+
+def _wait_for_slot(registries: Registries, console: Console) -> None:
+    """Give a bridge that just stopped time to let go of the demo slot.
+
+    PostgreSQL ends a walsender only once it notices its client is gone, a few
+    seconds after a bridge stops; reset_demo refuses a slot in use.
+    """
+    deadline = time.monotonic() + _SLOT_RELEASE_SECONDS
+    pid = registries.slot_in_use(PG_SLOT)
+    if pid is None:
+        return
+    console.print(f"Waiting for server process {pid} to release slot {PG_SLOT}…")
+    while pid is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        pid = registries.slot_in_use(PG_SLOT)
 
 
 class _Day:
