@@ -24,7 +24,13 @@ from bridge.demo.play import DayPlayer, DayReport, StepResult
 from bridge.demo.registries import Registries
 from bridge.demo.reset import PG_SLOT, reset_demo
 from bridge.demo.scenario import CREDIT_CHINA, NECIPS, PENALTIES, STEPS
-from bridge.demo.show import day_table, step_line, summary_lines, views_line
+from bridge.demo.show import (
+    day_table,
+    difference_lines,
+    step_line,
+    summary_lines,
+    views_line,
+)
 from bridge.devenv.model import DevEnv
 from bridge.errors import BridgeError
 from bridge.observe.metrics import Metrics
@@ -199,7 +205,10 @@ class _Day:
             f"Snapshot done in {snapshot.seconds:.1f} s: {snapshot.to_necips} outcomes "
             f"staged on NECIPS, {snapshot.to_credit_china} on Credit China."
         )
-        console.print(views_line("After the snapshot", self._registries.displayed()))
+        displayed = self._registries.displayed()
+        console.print(views_line("After the snapshot", displayed))
+        for line in difference_lines(displayed):
+            console.print(line, soft_wrap=True)
         console.print()
         report = DayReport(before=before, snapshot=snapshot)
         self._play_steps(report)

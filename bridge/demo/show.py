@@ -93,7 +93,7 @@ def _change(before: Shown, after: Shown | None) -> Text:
 def views_line(label: str, displayed: Displayed) -> str:
     """How many penalties each registry shows, and whether the two agree."""
     differing = displayed.differing
-    verdict = "they agree" if displayed.agree else f"{_penalties(differing)} differ"
+    verdict = "they agree" if displayed.agree else _differ(differing)
     return (
         f"{label}: Credit China shows {len(displayed.credit_china)} "
         f"(+{displayed.natural_persons} natural persons), NECIPS "
@@ -101,8 +101,24 @@ def views_line(label: str, displayed: Displayed) -> str:
     )
 
 
+def difference_lines(displayed: Displayed, limit: int = 3) -> list[str]:
+    """Up to *limit* penalties one registry shows and the other does not."""
+    only_cc = sorted(displayed.credit_china - displayed.necips)
+    only_necips = sorted(displayed.necips - displayed.credit_china)
+    shown_on = [(key, "Credit China") for key in only_cc]
+    shown_on += [(key, "NECIPS") for key in only_necips]
+    return [
+        f"  {number} ({uscc}) is on display on {where} only"
+        for (uscc, number), where in shown_on[:limit]
+    ]
+
+
 def _penalties(count: int) -> str:
     return f"{count} penalty" if count == 1 else f"{count} penalties"
+
+
+def _differ(count: int) -> str:
+    return f"{_penalties(count)} {'differs' if count == 1 else 'differ'}"
 
 
 def summary_lines(report: DayReport) -> list[str]:
@@ -162,7 +178,7 @@ def _latency_line(report: DayReport) -> str:
 def _agreement_line(after: Displayed | None) -> str:
     if after is None:
         return "  display views agree: unknown"
-    verdict = "yes" if after.agree else f"no, {_penalties(after.differing)} differ"
+    verdict = "yes" if after.agree else f"no, {_differ(after.differing)}"
     return (
         f"  display views agree: {verdict} (on display: Credit China "
         f"{len(after.credit_china)} + {after.natural_persons} of natural persons, "

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bridge.demo.play import DayReport, Snapshot, StepResult
 from bridge.demo.registries import DeadLetter, Displayed
 from bridge.demo.scenario import DEAD_LETTER_REASON, PRIVACY_REASON, STEPS, Expect
-from bridge.demo.show import summary_lines, views_line
+from bridge.demo.show import difference_lines, summary_lines, views_line
 
 T0 = datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 AGREEING = Displayed(
@@ -89,7 +89,7 @@ def test_views_that_differ_fail_the_day_and_say_by_how_many() -> None:
     report = _report(_as_planned(), differing)
 
     assert summary_lines(report)[-2] == (
-        "  display views agree: no, 1 penalty differ (on display: Credit China 2 + 3 "
+        "  display views agree: no, 1 penalty differs (on display: Credit China 2 + 3 "
         "of natural persons, NECIPS 1)"
     )
     assert not report.ok
@@ -99,4 +99,18 @@ def test_views_line_counts_both_registries() -> None:
     assert views_line("Before the bridge", AGREEING) == (
         "Before the bridge: Credit China shows 2 (+3 natural persons), NECIPS 2: "
         "they agree"
+    )
+
+
+def test_difference_lines_name_the_penalty_and_the_registry_showing_it() -> None:
+    differing = Displayed(
+        credit_china=AGREEING.credit_china, natural_persons=3,
+        necips=AGREEING.necips | {("91440300MA5GT2LK8F", "粤深市监处〔2025〕88号")},
+    )
+
+    assert difference_lines(differing) == [
+        "  粤深市监处〔2025〕88号 (91440300MA5GT2LK8F) is on display on NECIPS only"
+    ]
+    assert views_line("After the snapshot", differing).endswith(
+        "NECIPS 3: 1 penalty differs"
     )
