@@ -132,6 +132,7 @@ class Direction:
         self._lag = lag
         self._province_column = province_column
         self._sequencer = PositionSequencer()
+        self._partition_sequencers: dict[tuple[str, int], PositionSequencer] = {}
         self._last_order: tuple[int, ...] = ()
         self._pending: tuple[list[MapResult], ApplyReport, float] | None = None
         self._transaction_topic = transaction_topic
@@ -213,7 +214,10 @@ class Direction:
             return self._boundary(record)
         try:
             event = self._decoder.decode(
-                record.key, record.value, sequencer=self._sequencer, topic=record.topic
+                record.key,
+                record.value,
+                sequencer=self._sequencer_for(record),
+                topic=record.topic,
             )
         except RecordDecodeError as exc:
             return self._undecodable(record, exc)
@@ -248,6 +252,17 @@ class Direction:
             return self._undecodable(record, exc)
         self._markers.append(marker)
         return None
+
+    def _sequencer_for(self, record: RecordLike) -> PositionSequencer:
+        """The embedded stream's sequencer, or one per Kafka partition: only within a
+        partition do records arrive in source order."""
+        partition = getattr(record, "partition", None)
+        if partition is None:
+            return self._sequencer
+        key = (record.topic, partition)
+        if key not in self._partition_sequencers:
+            self._partition_sequencers[key] = PositionSequencer()
+        return self._partition_sequencers[key]
 
     def _undecodable(self, record: RecordLike, exc: RecordDecodeError) -> Rejection:
         """A dead letter for a record that could not be decoded at all.
