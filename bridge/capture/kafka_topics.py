@@ -2,13 +2,15 @@
 
 Data topics get the pipeline's partition count: Debezium keys records by primary key,
 so the changes of one row stay in order within one partition while several bridge
-processes share the partitions. Heartbeats, schema changes and the MySQL schema
-history get one partition each (the history must be read back in order).
+processes share the partitions. Heartbeats, transaction boundaries, schema changes and
+the MySQL schema history get one partition each (the history must be read back in
+order).
 """
 
 from __future__ import annotations
 
 from bridge.capture.connectors import ConnectorFile
+from bridge.decode.markers import transaction_topic
 
 HEARTBEAT_PREFIX = "__debezium-heartbeat"
 
@@ -31,6 +33,11 @@ def connector_topics(connector: ConnectorFile, partitions: int) -> dict[str, int
     if int(config.get("heartbeat.interval.ms", "0")) > 0:
         heartbeat = config.get("topic.heartbeat.prefix", HEARTBEAT_PREFIX)
         topics[f"{heartbeat}.{connector.topic_prefix}"] = 1
+    boundaries = transaction_topic(config)
+    if boundaries is not None:
+        # BEGIN/END records; the consumer does not read them (records of different
+        # partitions interleave, so whole transactions cannot be told apart anyway).
+        topics[boundaries] = 1
     if connector.kind == "mysql":
         if config.get("include.schema.changes", "true") == "true":
             topics[connector.topic_prefix] = 1

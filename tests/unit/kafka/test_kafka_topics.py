@@ -21,6 +21,7 @@ def test_credit_china_connector_topics() -> None:
         "creditchina.xyzg.xyxf_jg": 3,
         "creditchina.bridge.heartbeat": 3,
         "__debezium-heartbeat.creditchina": 1,
+        "creditchina.transaction": 1,
     }
 
 
@@ -31,5 +32,6 @@ def test_necips_connector_topics_include_its_schema_history() -> None:
         "necips.gsxt.E_CR_REPAIR": 2,
         "necips.bridge.heartbeat": 2,
         "__debezium-heartbeat.necips": 1,
+        "necips.transaction": 1,
         "necips-outcomes.schema-history": 1,
     }
