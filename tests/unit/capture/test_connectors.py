@@ -106,6 +106,7 @@ def test_embedded_postgres_properties_resolve_references_and_add_offsets(
         tmp_path.resolve() / "offsets" / "credit-china-outcomes.dat"
     )
     assert properties["offset.flush.interval.ms"] == "1000"
+    assert properties["executor.shutdown.timeout.ms"] == "1000"
     assert "schema.history.internal" not in properties
     assert (tmp_path / "offsets").is_dir()
 
