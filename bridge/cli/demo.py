@@ -24,10 +24,15 @@ def demo(  # noqa: PLR0917 - one keyword option per parameter, as Typer wants
         int, typer.Option("--seed", help="Seed of the generated base penalties.")
     ] = 1,
     count: Annotated[
-        int, typer.Option("--count", help="Generated base penalties per registry.")
+        int,
+        typer.Option(
+            "--count", min=10, max=1_000_000,
+            help="Generated base penalties per registry.",
+        ),
     ] = 200,
     pace: Annotated[
-        float, typer.Option("--pace", help="Seconds to pause between the day's steps.")
+        float,
+        typer.Option("--pace", min=0.0, help="Seconds between the day's steps."),
     ] = 1.0,
     keep_running: Annotated[
         bool,
