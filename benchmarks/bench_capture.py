@@ -66,7 +66,7 @@ class Counter:
 
     def __call__(self, records: Sequence[RawRecord]) -> None:
         for record in records:
-            if record.value is None or record.topic.startswith("__debezium"):
+            if record.value is None or not is_row_change(record):
                 continue
             self._work(record)
             self.seen += 1
@@ -79,6 +79,12 @@ class Counter:
     def rate(self) -> float:
         assert self.first is not None and self.last is not None
         return (self.wanted - 1) / (self.last - self.first)
+
+
+def is_row_change(record: RawRecord) -> bool:
+    """Not a heartbeat and not a transaction BEGIN/END marker."""
+    topic = record.topic
+    return not (topic.startswith("__debezium") or topic.endswith(".transaction"))
 
 
 def rss_mb() -> tuple[float, float]:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from capture_support import is_heartbeat
+
 from bridge.capture.connectors import load_connector
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, RawRecord
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
         nonlocal written
         with out.open("a", encoding="utf-8") as sink:
             for record in records:
-                if record.value is None or record.topic.startswith("__debezium"):
+                if record.value is None or is_heartbeat(record):
                     continue
                 value = json.loads(record.value)
                 row = value["after"] or value["before"]

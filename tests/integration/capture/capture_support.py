@@ -97,7 +97,10 @@ class Collector:
 
 
 def is_heartbeat(record: RawRecord) -> bool:
-    return record.topic.startswith("__debezium-heartbeat")
+    """Debezium's heartbeat, or a transaction BEGIN/END marker: not a row change."""
+    return record.topic.startswith("__debezium-heartbeat") or record.topic.endswith(
+        ".transaction"
+    )
 
 
 def change(record: RawRecord) -> tuple[str | None, Any, Any, Any]:
