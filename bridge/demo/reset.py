@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bridge.apply.schema import metadata as bridge_metadata
 from bridge.capture.connectors import history_file, offsets_file
 from bridge.devenv.model import DevEnv, Server
 from bridge.errors import DevEnvError
@@ -76,17 +77,16 @@ def _reset_database(server: Server, tables: tuple[str, ...], empty: str) -> None
     # DELETE rather than TRUNCATE on MySQL: TRUNCATE is DDL there and would land in
     # the connector's schema history.
     engine = sa.create_engine(server.url("admin"), poolclass=sa.NullPool)
-    pipelines = ", ".join(f"'{name}'" for name in PIPELINES)
+    # Every bridge table keyed by pipeline: checkpoints, dead letters, held
+    # transaction tails, Kafka offsets, parked conflicts.
+    bookkeeping = [t for t in bridge_metadata.sorted_tables if "pipeline" in t.c]
     try:
         with engine.begin() as connection:
             for table in tables:
                 connection.execute(sa.text(empty.format(table)))
-            for table in BRIDGE_TABLES:
-                connection.execute(
-                    sa.text(
-                        f"DELETE FROM bridge.{table} WHERE pipeline IN ({pipelines})"
-                    )
-                )
+            for bridge_table in bookkeeping:
+                pipeline = bridge_table.c.pipeline
+                connection.execute(bridge_table.delete().where(pipeline.in_(PIPELINES)))
     except sa.exc.DBAPIError as exc:
         raise DevEnvError(
             f"resetting the demo tables on {server.kind} {server.host}:{server.port} "
