@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bridge.apply.applier import translate_errors
 from bridge.apply.dialects import dialect_for
+from bridge.apply.faults import fault_point
 from bridge.apply.retry import RetrySettings, run_with_retries
 from bridge.apply.schema import kafka_offset
 from bridge.capture.kafka import KafkaRecord
@@ -145,6 +146,7 @@ class ExactlyOnceHandler:
             self._retry,
             f"batch of {len(records)} Kafka records for pipeline {self._pipeline}",
         )
+        fault_point("after_commit")
         if fresh and self._after_commit is not None:
             self._after_commit()
         skipped = len(records) - fresh
