@@ -55,7 +55,13 @@ def test_installing_twice_changes_nothing(server: Any) -> None:
 
     names = set(sa.inspect(engine).get_table_names(schema="bridge"))
     assert set(TABLE_NAMES) <= names
-    assert TABLE_NAMES == ("checkpoint", "conflict", "dead_letter", "kafka_offset")
+    assert TABLE_NAMES == (
+        "checkpoint",
+        "conflict",
+        "dead_letter",
+        "kafka_offset",
+        "pending_event",
+    )
     engine.dispose()
 
 
