@@ -112,14 +112,17 @@ def plan_hold(
     held: Sequence[HeldTransaction],
     fresh: Sequence[MapResult],
     markers: Sequence[TransactionMarker],
+    *,
+    tracking: bool = True,
 ) -> HoldPlan:
     """Split a batch into what applies now and what waits for its END.
 
     *held* are the stored transactions in delivery order, *fresh* the batch's results
-    not yet applied, *markers* its BEGIN/END records.
+    not yet applied, *markers* its BEGIN/END records. Without *tracking* (the
+    connector no longer sends transaction metadata) nothing waits.
     """
     ended = {m.transaction_id for m in markers if m.status == "END"}
-    open_id = _last_tracked_id(held, fresh)
+    open_id = _last_tracked_id(held, fresh) if tracking else None
     if open_id in ended:
         open_id = None
 
@@ -242,10 +245,16 @@ class TransactionHold:
         *,
         store: PendingStore | None = None,
         warn_after: timedelta = DEFAULT_WARN_AFTER,
+        tracking: bool = True,
     ) -> None:
+        """Without *tracking* (a connector without transaction metadata) the first
+        batch applies whatever an earlier run held, and later ones go straight to
+        the applier."""
         self._applier = applier
         self._store = store or PendingStore()
         self.warn_after = warn_after
+        self.tracking = tracking
+        self._drained = False
 
     def apply_batch(
         self,
@@ -255,6 +264,8 @@ class TransactionHold:
         remap: Remap,
     ) -> HeldBatch:
         """Apply *results* in one target transaction; return after the commit."""
+        if self._drained:
+            return HeldBatch(self._applier.apply_batch(pipeline, results), [*results])
         batch = run_with_retries(
             lambda: self._apply_once(pipeline, results, markers, remap),
             self._applier.retry,
@@ -276,6 +287,7 @@ class TransactionHold:
             batch.released,
             report.position,
         )
+        self._drained = not self.tracking
         return batch
 
     def _apply_once(
@@ -321,7 +333,7 @@ class TransactionHold:
         """Store the open tail, release complete transactions; return what applies."""
         held = self._store.held(connection, pipeline)
         self._warn_if_old(pipeline, held)
-        plan = plan_hold(held, fresh, markers)
+        plan = plan_hold(held, fresh, markers, tracking=self.tracking)
         released = self._store.load(connection, pipeline, plan.release)
         self._check_counts(pipeline, held, plan, released, markers)
 
@@ -366,9 +378,12 @@ class TransactionHold:
             if end is None:
                 log.warning(
                     "pipeline %s: source transaction %s ended without an END record "
-                    "(a later transaction arrived); its %s held events are applied",
+                    "(%s); its %s held events are applied",
                     pipeline,
                     transaction.transaction_id,
+                    "a later transaction arrived"
+                    if self.tracking
+                    else "the connector no longer sends transaction metadata",
                     transaction.events,
                 )
             elif end.event_count is not None and (

@@ -120,8 +120,9 @@ class Direction:
         transaction_topic: str | None = None,
         transactions: TransactionApplier | None = None,
     ) -> None:
-        """With *transaction_topic* (the connector sends transaction metadata) and
-        *transactions*, :meth:`apply` never commits part of a source transaction."""
+        """*transaction_topic* is where the connector sends BEGIN/END records, if
+        it does; with *transactions*, :meth:`apply` never commits part of a source
+        transaction."""
         self.name = name
         self.source = source
         self._decoder = decoder

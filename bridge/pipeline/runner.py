@@ -342,7 +342,8 @@ def _prepare_one(
     target = make_engine(target_url)
     applier = Applier.for_mappings(target, mappings)
     # With transaction metadata the embedded path holds an open transaction's tail in
-    # the target until its END arrives (the Kafka path calls Direction.write_in).
+    # the target until its END arrives (the Kafka path calls Direction.write_in);
+    # without, a tail an earlier run held is applied by the first batch.
     boundaries = transaction_topic(connector.config)
     direction = Direction(
         pipeline.name,
@@ -355,7 +356,7 @@ def _prepare_one(
         lag=lag,
         province_column=pipeline.province_column,
         transaction_topic=boundaries,
-        transactions=TransactionHold(applier) if boundaries else None,
+        transactions=TransactionHold(applier, tracking=boundaries is not None),
     )
     return PreparedPipeline(pipeline, connector, mappings, target, direction)
 

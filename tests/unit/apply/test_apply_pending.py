@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from bridge.apply.applier import ApplyReport
 from bridge.apply.pending import (
+    HeldBatch,
     HeldTransaction,
     TransactionHold,
     plan_hold,
 )
+from bridge.apply.retry import RetrySettings
 from bridge.decode.markers import TransactionMarker
 from bridge.events import ChangeEvent, Operation, SourcePosition
 from bridge.map.results import Filtered, MappingRef, MapResult
@@ -184,3 +187,59 @@ def test_events_held_too_long_are_warned(caplog: pytest.LogCaptureFixture) -> No
         "pipeline p: 1 events of source transaction a held for 361 s waiting for "
         "its END; they are applied when it or a later transaction arrives"
     ]
+
+
+def test_without_tracking_everything_held_is_released() -> None:
+    fresh = [result(9, "b")]
+
+    plan = plan_hold([held("a", 2, 1)], fresh, [], tracking=False)
+
+    assert (plan.release, ids(plan.apply), plan.hold) == (["a"], [9], [])
+
+
+class PlainApplier:
+    """The applier's plain batch path, recorded."""
+
+    retry = RetrySettings(attempts=1)
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def apply_batch(self, pipeline: str, results: Sequence[MapResult]) -> ApplyReport:
+        self.batches.append(ids(results))
+        return ApplyReport(applied=len(results))
+
+
+def test_without_tracking_the_first_batch_drains_then_the_applier_takes_over(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FakeStore()
+    hold_with(store).settle(None, "p", [result(1, "a")], [], remap)  # type: ignore[arg-type]
+    applier = PlainApplier()
+    hold = TransactionHold(applier, store=store, tracking=False)  # type: ignore[arg-type]
+    settled: list[list[int]] = []
+    monkeypatch.setattr(
+        hold,
+        "_apply_once",
+        lambda pipeline, results, markers, remap: _settle_without_db(
+            hold, results, settled
+        ),
+    )
+
+    with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
+        hold.apply_batch("p", [result(2, None, tracked=False)], [], remap)
+    hold.apply_batch("p", [result(3, None, tracked=False)], [], remap)
+
+    assert (settled, applier.batches, store.rows) == ([[1, 2]], [[3]], [])
+    assert caplog.messages == [
+        "pipeline p: source transaction a ended without an END record (the connector "
+        "no longer sends transaction metadata); its 1 held events are applied"
+    ]
+
+
+def _settle_without_db(
+    hold: TransactionHold, results: Sequence[MapResult], settled: list[list[int]]
+) -> HeldBatch:
+    outcome = hold.settle(None, "p", results, [], remap)  # type: ignore[arg-type]
+    settled.append(ids(outcome.apply))
+    return HeldBatch(ApplyReport(), outcome.apply)
