@@ -117,7 +117,9 @@ def child_raw(direction: Direction, rows: int, home: Path) -> None:
     from bridge.capture.connectors import load_connector
     from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
     from bridge.capture.jvm import JvmOptions
+    from bridge.cli.run import use_dev_environment
 
+    use_dev_environment()  # the connector file's ${env:...} settings
     seen = 0
     done = threading.Event()
     last = 0.0
@@ -154,17 +156,41 @@ def child_full(direction: Direction, rows: int, home: Path, workdir: Path) -> No
     use_dev_environment()
     path, _ = write_run_config(workdir, home, pipelines=(direction.pipeline,))
     bridge = prepare(load_run_config(path))
+    spent = _time_the_stages(bridge.pipelines[0].direction)
 
     def when_streaming(running: Bridge) -> None:
         totals = running.pipelines[0].direction.totals
         _report(event="ready")
+        cpu = time.process_time()
         while totals.applied < rows:
             time.sleep(0.01)
         last = time.monotonic()
-        _report(event="done", last=last, count=totals.applied, **_memory())
+        spent["process_cpu"] = time.process_time() - cpu
+        _report(event="done", last=last, count=totals.applied, **spent, **_memory())
         running.request_stop()
 
     bridge.run(on_ready=when_streaming)
+
+
+def _time_the_stages(direction: Any) -> dict[str, float]:
+    """Wrap the handler and its decode + map step with timers (seconds spent)."""
+    spent = {"handler": 0.0, "decode_map": 0.0, "batches": 0.0}
+
+    def timed(name: str, step: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+                if name == "handler":
+                    spent["batches"] += 1
+
+        return wrapper
+
+    direction.apply = timed("handler", direction.apply)
+    direction.map_records = timed("decode_map", direction.map_records)
+    return spent
 
 
 # --- the parent -------------------------------------------------------------------
@@ -297,9 +323,8 @@ def _applied_minus_committed(
     )
     try:
         with target.connect() as connection:
-            applied: dict[str, datetime] = dict(
-                connection.execute(query).tuples().all()
-            )
+            rows = connection.execute(query).all()
+        applied: dict[str, datetime] = {key: moment for key, moment in rows}
     finally:
         target.dispose()
     waits = []
@@ -322,7 +347,16 @@ def fresh_demo(env: DevEnv) -> Iterator[None]:
         reset_demo(env, env.home)
 
 
-def run_benchmarks(rows: int, rate: int, seconds: int, names: Sequence[str]) -> None:
+STAGES = ("raw", "full", "latency")
+
+
+def run_benchmarks(
+    rows: int,
+    rate: int,
+    seconds: int,
+    names: Sequence[str],
+    stages: Sequence[str] = STAGES,
+) -> None:
     from bridge.demo.lock import demo_lock
     from bridge.devenv.api import ensure_up
 
@@ -331,36 +365,48 @@ def run_benchmarks(rows: int, rate: int, seconds: int, names: Sequence[str]) -> 
     with demo_lock(env.home):
         for name in names:
             direction = BY_NAME[name]
-            with fresh_demo(env):
-                raw = throughput(env, "raw", direction, rows)
-            with fresh_demo(env):
-                full = throughput(env, "full", direction, rows)
-            with fresh_demo(env):
-                lag = latency(env, direction, rate, seconds)
-            _print(direction, raw, full, lag, rate)
+            results: dict[str, dict[str, Any]] = {}
+            for stage in stages:
+                with fresh_demo(env):
+                    if stage == "latency":
+                        results[stage] = latency(env, direction, rate, seconds)
+                    else:
+                        results[stage] = throughput(env, stage, direction, rows)
+                log.info("%s %s: %s", name, stage, results[stage])
+            _print(direction, results, rate)
 
 
-def _print(
-    direction: Direction,
-    raw: dict[str, Any],
-    full: dict[str, Any],
-    lag: dict[str, Any],
-    rate: int,
-) -> None:
-    ratio = full["rate"] / raw["rate"]
+def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) -> None:
     print(f"\n{direction.pipeline}")
-    print(f"  Debezium alone  {raw['rate']:8.0f} rows/s  ({raw['seconds']:.2f} s)")
-    print(f"  full pipeline   {full['rate']:8.0f} rows/s  ({full['seconds']:.2f} s)")
-    print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
-    print(
-        f"  latency at {rate} rows/s over {lag['rows']} rows: "
-        f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, "
-        f"max {lag['max_ms']:.0f} ms   (goal p50 <= 300, p99 <= 1000)"
-    )
-    print(
-        f"  RSS of the one-pipeline process: peak {lag['rss_peak_mb']:.0f} MB "
-        f"(raw engine alone {raw['rss_peak_mb']:.0f} MB; goal <= 512 MB)"
-    )
+    raw, full, lag = (results.get(stage) for stage in STAGES)
+    if raw is not None:
+        print(f"  Debezium alone  {raw['rate']:8.0f} rows/s  ({raw['seconds']:.2f} s)")
+    if full is not None:
+        print(
+            f"  full pipeline   {full['rate']:8.0f} rows/s  ({full['seconds']:.2f} s)"
+        )
+    if full is not None:
+        handler, decode_map = full["handler"], full["decode_map"]
+        print(
+            f"    in the handler {handler:.2f} s over {full['batches']:.0f} batches: "
+            f"decode+map {decode_map:.2f} s, apply {handler - decode_map:.2f} s; "
+            f"process CPU {full['process_cpu']:.2f} s"
+        )
+    if raw is not None and full is not None:
+        ratio = full["rate"] / raw["rate"]
+        print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
+    if lag is not None:
+        print(
+            f"  latency at {rate} rows/s over {lag['rows']} rows: "
+            f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, "
+            f"max {lag['max_ms']:.0f} ms   (goal p50 <= 300, p99 <= 1000)"
+        )
+        print(
+            f"  peak RSS of the one-pipeline bridge process: "
+            f"{lag['rss_peak_mb']:.0f} MB (goal <= 512 MB)"
+        )
+    if raw is not None:
+        print(f"  peak RSS of Debezium alone: {raw['rss_peak_mb']:.0f} MB")
 
 
 def main() -> None:
@@ -369,6 +415,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000, help="latency feed rows/s")
     parser.add_argument("--seconds", type=int, default=30, help="latency feed time")
     parser.add_argument("--pipeline", choices=sorted(BY_NAME), action="append")
+    parser.add_argument("--stage", choices=STAGES, action="append")
     parser.add_argument("--child", choices=("raw", "full"), help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -381,7 +428,13 @@ def main() -> None:
         else:
             child_full(direction, args.rows, args.home, args.home / "bench")
         return
-    run_benchmarks(args.rows, args.rate, args.seconds, args.pipeline or list(BY_NAME))
+    run_benchmarks(
+        args.rows,
+        args.rate,
+        args.seconds,
+        args.pipeline or list(BY_NAME),
+        args.stage or STAGES,
+    )
 
 
 if __name__ == "__main__":
