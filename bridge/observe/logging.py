@@ -246,4 +246,8 @@ def configure_logging(
         old.close()
     root.addHandler(handler)
     root.setLevel(level)
+    # kafka-python logs every connection and group step at INFO; its warnings and
+    # errors still come through, and --log-level DEBUG shows the rest.
+    kafka_level = root.level if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("kafka").setLevel(max(kafka_level, root.level))
     return handler
