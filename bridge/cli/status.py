@@ -60,12 +60,12 @@ def _databases(config: Path | None) -> Databases:
                 "necips": env.mysql.url("writer")}
         return {name: (urls[name], DEV_DIRECTIONS[name]) for name in urls}
 
-    from bridge.pipeline.config import load_run_config, resolve_references
+    from bridge.pipeline.config import load_run_config, resolve_url
 
     run = load_run_config(config)
     return {
         name: (
-            resolve_references(database.url, where=f"{config}: databases.{name}.url"),
+            resolve_url(database.url, where=f"{config}: databases.{name}.url"),
             f"into {name}",
         )
         for name, database in run.databases.items()
