@@ -4,8 +4,9 @@ For each shipped connector (PostgreSQL ``credit-china-outcomes``, MySQL
 ``necips-outcomes``), on a scratch table shaped like the outcome tables: start the
 engine, wait for its snapshot of one sentinel row, insert N rows in multi-row
 statements (10,000 rows per transaction), and time the streamed events from the
-first to the N-th. Twice per connector: a no-op handler (the raw engine) and a
-handler that decodes every record with :mod:`bridge.decode`. One process, one JVM.
+first to the N-th. Per connector: an uncounted warm-up run (N/5 rows), then a no-op
+handler (the raw engine) and a handler that decodes every record with
+:mod:`bridge.decode`. One process, one JVM.
 Prints events/s, the ratio decode / no-op and the process RSS.
 
     .venv/bin/python benchmarks/bench_capture.py [--rows 30000] [--heap 512m]
@@ -306,12 +307,18 @@ def main() -> None:
             table, publication = prepare(kind, admin, server.capture.user)
             with admin.connect() as connection:
                 types = read_column_types(connection, [table])
-            files = [connector(kind, table, publication, v) for v in ("noop", "decode")]
+            variants = ("warm", "noop", "decode")
+            files = [connector(kind, table, publication, v) for v in variants]
             bench = Bench(kind, admin, table, publication, Path(tmp), environ, jvm)
+            warm_rows = max(args.rows // 5, 1000)
             try:
-                noop = measure(bench, files[0], lambda _r: None, 1, args.rows)
-                decoding = decoder_for(files[1], types)
-                decode = measure(bench, files[1], decoding, 1 + args.rows, args.rows)
+                # JIT warm-up of the JVM and of this source's code paths, not counted.
+                measure(bench, files[0], lambda _r: None, 1, warm_rows)
+                start = 1 + warm_rows
+                noop = measure(bench, files[1], lambda _r: None, start, args.rows)
+                decoding = decoder_for(files[2], types)
+                start += args.rows
+                decode = measure(bench, files[2], decoding, start, args.rows)
             finally:
                 cleanup(bench, files)
                 admin.dispose()

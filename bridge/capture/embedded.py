@@ -305,8 +305,15 @@ class EmbeddedCapture:
         for source, props in zip(self._sources, properties, strict=True):
             bridge = _HandlerBridge(source.connector.name, source.handler)
             engine = _SourceEngine(source.connector, props, bridge, self._jvm)
+            try:
+                engine.start()
+            except Exception as exc:  # a Java exception from building the engine
+                self.stop()
+                raise CaptureError(
+                    f"capture {source.connector.name} ({source.connector.path}): "
+                    f"Debezium refused the configuration: {exc}; nothing was started"
+                ) from exc
             self._engines.append(engine)
-            engine.start()
 
     def request_stop(self) -> None:
         """Ask :meth:`run` to stop; safe from a signal handler or another thread."""
