@@ -31,6 +31,10 @@ a later transaction proves it complete; it is applied with a WARNING. Events wit
 transaction metadata (snapshot reads, connectors without the setting) are applied at
 once, as before. A transaction held longer than ``warn_after`` is reported at
 WARNING on every batch until it completes.
+
+NOTE: a released transaction is loaded and applied whole, so memory grows with the
+largest source transaction (about 30 MB per 10,000 demo-sized events); a bound that
+applies a giant transaction in parts would give up the guarantee, so none is set.
 """
 
 from __future__ import annotations

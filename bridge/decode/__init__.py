@@ -10,6 +10,8 @@ Start-up::
 Per record: ``decoder.decode(key, value, sequencer=sequencer, topic=topic)`` (or
 ``decode_record(key, value, settings, types, sequencer=...)``), ``None`` for a
 tombstone, :class:`RecordDecodeError` for a record that goes to the dead letters.
+Records of the transaction topic (:func:`transaction_topic`) are not row changes:
+:func:`decode_marker` gives their :class:`TransactionMarker` (BEGIN/END).
 
 Where the type of a value comes from, in order: the record's schema (logical name),
 then the catalog hint (:class:`ColumnTypes`), then nothing. With neither schema nor
@@ -53,6 +55,7 @@ from bridge.decode.columns import (
 )
 from bridge.decode.envelope import RecordDecodeError, RecordDecoder, decode_record
 from bridge.decode.logical import json_equal
+from bridge.decode.markers import TransactionMarker, decode_marker, transaction_topic
 from bridge.decode.position import PositionSequencer, render_lsn
 from bridge.decode.settings import DecodeSettings
 
@@ -66,8 +69,11 @@ __all__ = [
     "RecordDecoder",
     "ReplicaIdentity",
     "TableTypes",
+    "TransactionMarker",
+    "decode_marker",
     "decode_record",
     "json_equal",
     "read_column_types",
     "render_lsn",
+    "transaction_topic",
 ]
