@@ -33,7 +33,7 @@ once, as before. A transaction held longer than ``warn_after`` is reported at
 WARNING on every batch until it completes.
 
 NOTE: a released transaction is loaded and applied whole, so memory grows with the
-largest source transaction (about 30 MB per 10,000 demo-sized events); a bound that
+largest source transaction (about 50 MB per 10,000 demo-sized events); a bound that
 applies a giant transaction in parts would give up the guarantee, so none is set.
 """
 
