@@ -115,8 +115,8 @@ def test_sigkill_with_a_held_tail_applies_the_transaction_exactly_once(
     code = run_child(engine, held_pipeline, audited, first=1, crash=crash, step=step)
     after_crash = state(engine, held_pipeline, audited)
 
-    # Debezium redelivers from the last acknowledged batch (the crashed one) or, as
-    # seen on both sources after SIGKILL, from the start of the transaction.
+    # Debezium resumes after the last acknowledged batch (so with the crashed one) or
+    # from the start of the transaction; both were seen on both sources.
     again = again_from or crash
     run_child(engine, held_pipeline, audited, first=again, crash=0, step="none")
 
