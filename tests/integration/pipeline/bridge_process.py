@@ -33,11 +33,14 @@ def write_run_config(
     *,
     mappings: dict[str, Path] | None = None,
     pipelines: tuple[str, ...] | None = None,
+    connectors: dict[str, Path] | None = None,
+    max_lag_seconds: float | None = None,
 ) -> tuple[Path, int]:
     """A run configuration in *directory*; returns its path and observe port.
 
-    *mappings* replaces a pipeline's mapping file by pipeline name; *pipelines* keeps
-    only the named pipelines.
+    *mappings* and *connectors* replace a pipeline's mapping file or connector file by
+    pipeline name; *pipelines* keeps only the named pipelines; *max_lag_seconds* sets
+    the readiness bound on lag.
     """
     yaml = YAML(typ="safe")
     config: dict[str, Any] = yaml.load((REPO / "creditbridge.yaml").read_text("utf-8"))
@@ -50,10 +53,14 @@ def write_run_config(
         pipeline["mappings"] = [str(REPO / m) for m in pipeline["mappings"]]
         if mappings and pipeline["name"] in mappings:
             pipeline["mappings"] = [str(mappings[pipeline["name"]])]
+        if connectors and pipeline["name"] in connectors:
+            pipeline["connector"] = str(connectors[pipeline["name"]])
         kept.append(pipeline)
     config["pipelines"] = kept
     port = free_port()
     config["observe"]["http_port"] = port
+    if max_lag_seconds is not None:
+        config["observe"]["max_lag_seconds"] = max_lag_seconds
     path = directory / "run.yaml"
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(config, handle)
@@ -63,8 +70,20 @@ def write_run_config(
 class BridgeProcess:
     """One ``creditbridge run --dev`` child; its output goes to a file."""
 
-    def __init__(self, config: Path, port: int, workdir: Path) -> None:
+    def __init__(
+        self,
+        config: Path,
+        port: int,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        """*env* replaces the child's environment (default: this process's);
+        *args* are added to the ``run`` command line."""
         self.config = config
+        self.env = env
+        self.args = args
         self.port = port
         self.workdir = workdir
         self.log_path = workdir / f"bridge-{time.monotonic_ns()}.log"
@@ -79,9 +98,10 @@ class BridgeProcess:
     def start(self) -> BridgeProcess:
         self._log = self.log_path.open("wb")
         # A wide console so that rich does not wrap messages the tests compare.
-        env = {**os.environ, "COLUMNS": "240"}
+        env = {**(os.environ if self.env is None else self.env), "COLUMNS": "240"}
+        command = [str(CREDITBRIDGE), "run", "--dev", "--config", str(self.config)]
         self._process = subprocess.Popen(
-            [str(CREDITBRIDGE), "run", "--dev", "--config", str(self.config)],
+            [*command, *self.args],
             cwd=self.workdir,
             stdout=self._log,
             stderr=subprocess.STDOUT,
