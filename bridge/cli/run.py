@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bridge.errors import BridgeError
+
+if TYPE_CHECKING:
+    from bridge.pipeline.runner import Bridge
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +58,37 @@ def run(
             use_dev_environment()
         bridge = prepare(load_run_config(config))
         console.print(_pipeline_table(describe_pipelines(bridge)))
-        bridge.run()
+        stop_progress = _show_snapshot_progress(bridge, console)
+        try:
+            bridge.run()
+        finally:
+            stop_progress()
     except BridgeError as exc:
         console.print(f"[bold red]FAILED:[/] {exc}", markup=True, highlight=False)
         raise typer.Exit(1) from None
+
+
+def _show_snapshot_progress(bridge: Bridge, console: Console) -> Callable[[], None]:
+    """Draw the initial snapshot's progress on a terminal; return what ends it."""
+    from bridge.observe.progress import watch_snapshot
+
+    if not console.is_terminal:
+        return lambda: None
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch_snapshot,
+        args=(bridge.snapshot_readings, stop),
+        kwargs={"console": console},
+        name="snapshot-progress",
+        daemon=True,
+    )
+    watcher.start()
+
+    def end() -> None:
+        stop.set()
+        watcher.join()
+
+    return end
 
 
 def setup(config: ConfigOption = Path("creditbridge.yaml")) -> None:

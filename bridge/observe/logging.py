@@ -20,7 +20,8 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -251,3 +252,24 @@ def configure_logging(
     kafka_level = root.level if root.level <= logging.DEBUG else logging.WARNING
     logging.getLogger("kafka").setLevel(max(kafka_level, root.level))
     return handler
+
+
+@contextmanager
+def log_stream(stream: TextIO) -> Iterator[None]:
+    """Write creditbridge's log lines to *stream* meanwhile, then back as before.
+
+    A live display on the terminal passes its stderr proxy here, so that log lines
+    are printed above the display instead of being overdrawn by it.
+    """
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if h.get_name() == _HANDLER_NAME and isinstance(h, logging.StreamHandler)
+    ]
+    previous = [h.setStream(stream) for h in handlers]
+    try:
+        yield
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                handler.setStream(old)

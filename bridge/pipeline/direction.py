@@ -91,6 +91,8 @@ class DirectionTotals:
     dead_lettered: int = 0
     filtered: int = 0
     skipped: int = 0
+    snapshot_rows: int = 0
+    """Rows of the initial snapshot (reads at a snapshot position) applied so far."""
     last_position: SourcePosition | None = None
     last_commit: datetime | None = None
     last_applied_at: datetime | None = None
@@ -314,6 +316,8 @@ class Direction:
             self._heartbeat_applied(event)
             return
         counts[(event.table, event.op.value)] += 1
+        if _snapshot_row(event):
+            self.totals.snapshot_rows += 1
         if isinstance(result, TargetRow):
             self._count_province(result)
         if event.committed_at is not None:
@@ -340,6 +344,16 @@ class Direction:
             day = datetime.now(_BEIJING).date()
             provinces = self.totals.provinces
             provinces[(day, code)] = provinces.get((day, code), 0) + 1
+
+
+def _snapshot_row(event: ChangeEvent) -> bool:
+    """A row read by the initial snapshot; an undecodable record's stand-in event
+    (no row, a snapshot-marked position) is not one."""
+    return (
+        event.op is Operation.READ
+        and event.position.snapshot
+        and event.after is not None
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -41,6 +41,7 @@ from bridge.observe.lag import LagTracker
 from bridge.observe.logging import Redactor
 from bridge.observe.metrics import Metrics
 from bridge.observe.offline import DatabaseStatus
+from bridge.observe.progress import SnapshotReading
 from bridge.observe.sampler import StatusSampler
 from bridge.observe.status import (
     DeadLetterEntry,
@@ -169,6 +170,18 @@ class Bridge:
             for name, state in self.consumers.states.items():
                 states[name] = EngineState(state.value)
         return states
+
+    def snapshot_readings(self) -> list[SnapshotReading]:
+        """Rows snapshotted so far and the capture state, per pipeline."""
+        states = self.capture_states()
+        return [
+            SnapshotReading(
+                p.config.name,
+                p.direction.totals.snapshot_rows,
+                states.get(p.connector.name, EngineState.CREATED).value,
+            )
+            for p in self.pipelines
+        ]
 
     def streaming(self) -> bool:
         states = self.capture_states().values()
