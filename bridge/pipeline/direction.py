@@ -93,6 +93,9 @@ class DirectionTotals:
     skipped: int = 0
     snapshot_rows: int = 0
     """Rows of the initial snapshot (reads at a snapshot position) applied so far."""
+    streamed: bool = False
+    """A change from the source's log (not its snapshot) was applied: the snapshot,
+    if there was one, is over. Heartbeats count, so an idle source says so too."""
     last_position: SourcePosition | None = None
     last_commit: datetime | None = None
     last_applied_at: datetime | None = None
@@ -312,6 +315,8 @@ class Direction:
 
     def _observe_one(self, result: MapResult, counts: Counter[tuple[str, str]]) -> None:
         event = result.event
+        if not event.position.snapshot:
+            self.totals.streamed = True
         if isinstance(result, Filtered) and result.reason == HEARTBEAT_REASON:
             self._heartbeat_applied(event)
             return

@@ -41,7 +41,7 @@ from bridge.observe.lag import LagTracker
 from bridge.observe.logging import Redactor
 from bridge.observe.metrics import Metrics
 from bridge.observe.offline import DatabaseStatus
-from bridge.observe.progress import SnapshotReading
+from bridge.observe.progress import STREAMING, SnapshotReading
 from bridge.observe.sampler import StatusSampler
 from bridge.observe.status import (
     DeadLetterEntry,
@@ -172,16 +172,24 @@ class Bridge:
         return states
 
     def snapshot_readings(self) -> list[SnapshotReading]:
-        """Rows snapshotted so far and the capture state, per pipeline."""
+        """Rows snapshotted so far and the phase, per pipeline.
+
+        The engine says it streams as soon as it runs, before its snapshot; only
+        the first applied change from the log (a heartbeat, if nothing else) shows
+        the snapshot is over.
+        """
         states = self.capture_states()
-        return [
-            SnapshotReading(
-                p.config.name,
-                p.direction.totals.snapshot_rows,
-                states.get(p.connector.name, EngineState.CREATED).value,
+        readings = []
+        for pipeline in self.pipelines:
+            totals = pipeline.direction.totals
+            state = states.get(pipeline.connector.name, EngineState.CREATED)
+            phase = state.value
+            if state is EngineState.STREAMING:
+                phase = STREAMING if totals.streamed else "snapshotting"
+            readings.append(
+                SnapshotReading(pipeline.config.name, totals.snapshot_rows, phase)
             )
-            for p in self.pipelines
-        ]
+        return readings
 
     def streaming(self) -> bool:
         states = self.capture_states().values()

@@ -67,11 +67,9 @@ class NoApplier:
         raise AssertionError("the plain applier must not be used")
 
 
-def test_snapshot_rows_count_reads_of_data_tables_only() -> None:
-    """Pins: heartbeat rows, streamed changes or undecodable records counted as
-    snapshot progress."""
+def _direction() -> Direction:
     settings = DecodeSettings.from_connector_config("cc.json", CONFIG)
-    direction = Direction(
+    return Direction(
         "p",
         RecordDecoder(settings),
         [],
@@ -80,11 +78,28 @@ def test_snapshot_rows_count_reads_of_data_tables_only() -> None:
         heartbeat_table="s.heartbeat",
         transactions=ApplyAll(),
     )
+
+
+def test_snapshot_rows_count_reads_of_data_tables_only() -> None:
+    """Pins: heartbeat rows, streamed changes or undecodable records counted as
+    snapshot progress."""
+    direction = _direction()
     undecodable = Record('{"id": 9}', "{not json", "cc.s.t")
 
     direction.apply([row(1, "t", snapshot=True), row(2, "heartbeat", snapshot=True)])
     direction.apply([row(3, "t", snapshot=True), undecodable])
+    during = (direction.totals.snapshot_rows, direction.totals.streamed)
     direction.apply([row(4, "t", snapshot=False)])
 
-    assert direction.totals.snapshot_rows == 2
+    assert during == (2, False)
+    assert (direction.totals.snapshot_rows, direction.totals.streamed) == (2, True)
     assert direction.totals.events == 5
+
+
+def test_a_streamed_heartbeat_ends_the_snapshot() -> None:
+    """Pins: an idle source (heartbeats only) shown as snapshotting for ever."""
+    direction = _direction()
+
+    direction.apply([row(1, "heartbeat", snapshot=False)])
+
+    assert (direction.totals.snapshot_rows, direction.totals.streamed) == (0, True)
