@@ -26,7 +26,7 @@ def scripts(monkeypatch: pytest.MonkeyPatch) -> str:
 def test_postgres_source_gets_publication_replica_identity_and_capture_rights(
     scripts: str,
 ) -> None:
-    section = scripts.split("\n\n")[0].splitlines()
+    section = scripts.split("\n\n", maxsplit=1)[0].splitlines()
     assert section[0] == (
         "-- pipeline xyzg-to-gsxt: on the SOURCE database of "
         "credit-china-outcomes.json (postgres), as an administrator"
