@@ -129,7 +129,10 @@ class Applier:
             f"batch of {len(results)} events for pipeline {pipeline}",
         )
         fault_point("after_commit")
-        log.info(
+        # A batch that only moved the position (heartbeats, filtered rows) is not news.
+        busy = report.applied or report.dead_lettered or report.parked
+        log.log(
+            logging.INFO if busy else logging.DEBUG,
             "pipeline %s: %s applied, %s dead-lettered, %s parked, %s filtered, "
             "%s skipped as already applied; position %s",
             pipeline,

@@ -277,7 +277,10 @@ class TransactionHold:
         )
         fault_point("after_commit")
         report = batch.report
-        log.info(
+        # A batch that only moved the position (heartbeats, filtered rows) is not news.
+        busy = report.applied or report.dead_lettered or report.parked or batch.held
+        log.log(
+            logging.INFO if busy else logging.DEBUG,
             "pipeline %s: %s applied, %s dead-lettered, %s parked, %s filtered, "
             "%s skipped as already applied, %s held until their transaction ends, "
             "%s released; position %s",

@@ -158,6 +158,9 @@ class Direction:
         """Decode, map and apply *records*; return after the target commit."""
         started = time.monotonic()
         results = self.map_records(records)
+        if not results and not self._markers and not kafka_offsets:
+            # Only tombstones: nothing to write, and no position to keep.
+            return ApplyReport()
         if self._transactions is not None and kafka_offsets is None:
             return self._apply_whole_transactions(results, started)
         report = self._applier.apply_batch(self.name, results, kafka_offsets)
@@ -214,7 +217,8 @@ class Direction:
     def _map_one(self, record: RecordLike) -> MapResult | None:
         if record.topic.startswith(_DEBEZIUM_HEARTBEAT_TOPIC):
             # Debezium's own heartbeat message carries its offset, not a row; the
-            # row its action query writes arrives as a change of the heartbeat table.
+            # row the bridge writes (bridge.capture.heartbeat) arrives as a change
+            # of the heartbeat table.
             return None
         if record.topic == self._transaction_topic:
             return self._boundary(record)
@@ -320,10 +324,12 @@ class Direction:
         if isinstance(result, Filtered) and result.reason == HEARTBEAT_REASON:
             self._heartbeat_applied(event)
             return
-        counts[(event.table, event.op.value)] += 1
         if _snapshot_row(event):
             self.totals.snapshot_rows += 1
         if isinstance(result, TargetRow):
+            # Only rows written count as applied; filtered and dead-lettered events
+            # have counters of their own.
+            counts[(event.table, event.op.value)] += 1
             self._count_province(result)
         if event.committed_at is not None:
             self.totals.last_commit = event.committed_at
@@ -339,6 +345,9 @@ class Direction:
 
     def _heartbeat_applied(self, event: ChangeEvent) -> None:
         row: Mapping[str, Any] = event.after or {}
+        if row.get("pipeline") != self.name:
+            # Another pipeline's (or a retired writer's) row in the same source.
+            return
         beat_at = row.get("beat_at")
         if self._lag is not None and isinstance(beat_at, datetime):
             self._lag.heartbeat_applied(self.name, _aware(beat_at), row.get("seq"))
