@@ -237,10 +237,7 @@ def _lookup(
     where = connector.where(key)
     if provider == "env":
         if argument not in environ:
-            problems.append(
-                f"{where}: environment variable {argument} is not set "
-                "(`creditbridge dev env` prints the local ones)"
-            )
+            problems.append(f"{where}: {_unset(argument)}")
             return ""
         return environ[argument]
     if provider == "file":
@@ -249,6 +246,19 @@ def _lookup(
         f"{where}: unknown config provider {provider!r} (use env or file)"
     )
     return ""
+
+
+def _unset(name: str) -> str:
+    """What to export for an unset variable the connector file refers to."""
+    for prefix in ("CREDITBRIDGE_PG", "CREDITBRIDGE_MYSQL"):
+        # The parts are derived from the capture URL, which `dev env` prints.
+        if name.startswith(f"{prefix}_") and name != f"{prefix}_CAPTURE_URL":
+            return (
+                f"environment variable {name} is not set; export {prefix}_CAPTURE_URL "
+                f"(`creditbridge dev env` prints it for the local demo databases) or "
+                f"{name} itself"
+            )
+    return f"environment variable {name} is not set; export it"
 
 
 def _lookup_file(where: str, argument: str, problems: list[str]) -> str:

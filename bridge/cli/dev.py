@@ -98,7 +98,7 @@ def _text(value: int | None) -> str:
 
 @dev_app.command()
 def env(home: HomeOption = None) -> None:
-    """Print ``export NAME=url`` lines for every server and role (starts them)."""
+    """Print export NAME=URL lines for every server and role (starts them)."""
     from bridge.devenv.api import ensure_up, environment
 
     with _one_line_errors():

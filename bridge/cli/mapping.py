@@ -15,12 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import ConfigError, DevEnvError
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import CheckReport, check_files
 from bridge.map.codes import looks_like_id_number, mask_id_number
@@ -52,9 +53,9 @@ def register(app: typer.Typer) -> None:
     app.command("preview")(preview)
 
 
-def database_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
-    """URLs from the options, the environment, or the running dev environment."""
-    urls = [
+def given_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
+    """The URLs the user gave, as options or in the environment."""
+    return [
         u
         for u in (
             pg_url or os.environ.get(PG_ENV),
@@ -62,27 +63,40 @@ def database_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
         )
         if u
     ]
+
+
+def database_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
+    """URLs from the options, the environment, or the running dev environment.
+
+    Raises :class:`DevEnvError` when none was given and the local demo databases
+    are not running; they are never started from here.
+    """
+    urls = given_urls(pg_url, mysql_url)
     if urls:
         return urls
-    return _devenv_urls()
+    from bridge.devenv import api
 
-
-def _devenv_urls() -> list[str]:
-    try:
-        from bridge.devenv import api
-    except ImportError:
-        return []
-    try:
-        states = api.status()
-        running = {s.kind for s in states if s.state in ("running", "external")}
-        if running != {"postgresql", "mysql"}:
-            return []
-        env = api.ensure_up()
-    except BridgeError as exc:
-        # The dev environment is a convenience here; check still runs offline.
-        log.warning("dev environment not usable for live schemas: %s", exc)
-        return []
+    env = api.running()
     return [env.postgres.url("admin"), env.mysql.url("admin")]
+
+
+def _unreachable(schemas: LiveSchemas | None, then: str) -> None:
+    """Raise one ConfigError naming every database *schemas* cannot connect to."""
+    failures = schemas.unreachable() if schemas is not None else []
+    if failures:
+        raise ConfigError(
+            "\n".join(
+                f"{failure}; check the URL and password ({_given_as(failure.url)}) "
+                f"and that the server is running; {then}"
+                for failure in failures
+            )
+        )
+
+
+def _given_as(url: str) -> str:
+    if url.startswith("postgresql"):
+        return f"--pg-url or ${PG_ENV}"
+    return f"--mysql-url or ${MYSQL_ENV}"
 
 
 @contextmanager
@@ -108,28 +122,39 @@ def check(
     paths = files or sorted(Path().glob(DEFAULT_GLOB))
     if not paths:
         _fail(f"no mapping files given and none match {DEFAULT_GLOB}")
-    urls = [] if offline else database_urls(pg_url, mysql_url)
+    urls, why_offline = ([], None) if offline else _check_urls(pg_url, mysql_url)
     try:
         with _live_schemas(urls) as schemas:
+            _unreachable(schemas, "nothing was checked")
             report = check_files(paths, schemas)
     except ConfigError as exc:
-        _fail(str(exc))
-    _print_report(report, offline)
+        _fail(str(exc), code=1)
+    _print_report(report, why_offline)
     if not report.ok:
         raise typer.Exit(1)
 
 
-def _print_report(report: CheckReport, offline: bool) -> None:
+def _check_urls(pg_url: str | None, mysql_url: str | None) -> tuple[list[str], str]:
+    """The URLs to check against, or none and the reason ``check`` runs offline."""
+    try:
+        return database_urls(pg_url, mysql_url), ""
+    except DevEnvError as exc:
+        # Nothing was asked for: the offline check is still worth having.
+        return [], str(exc)
+
+
+def _print_report(report: CheckReport, why_offline: str | None) -> None:
     for problem in report.problems:
         typer.echo(str(problem))
     against = "against live schemas" if report.live else "without live schemas"
     count = len(report.problems)
     verdict = "no problems" if not count else f"{count} problem{'s' * (count != 1)}"
     typer.echo(f"{len(report.files)} mapping file(s) checked {against}: {verdict}")
-    if not report.live and not offline:
+    if why_offline:
         typer.echo(
-            f"note: no database reachable (set {PG_ENV} and {MYSQL_ENV}, or start the "
-            "dev environment); column names and types were not checked"
+            f"note: checked offline, so column names and types were not checked: no "
+            f"database URL was given and {why_offline}, or pass --pg-url and "
+            "--mysql-url"
         )
 
 
@@ -155,8 +180,11 @@ def preview(
             if row is not None
             else _db_rows(mapping, from_db or 0, pg_url, mysql_url)
         )
-    except (MappingFileError, ConfigError) as exc:
+    except (MappingFileError, ConfigError, DevEnvError) as exc:
         _fail(str(exc))
+    if not rows:
+        typer.echo(f"{mapping.source_table} has no rows to preview")
+        return
     console = Console()
     for source in rows:
         _render(console, preview_row(mapping, source))
@@ -167,11 +195,13 @@ def _db_rows(
 ) -> list[dict[str, Any]]:
     urls = database_urls(pg_url, mysql_url)
     with _live_schemas(urls) as schemas:
+        _unreachable(schemas, "nothing was previewed")
         url = schemas.url_for(mapping.source_table) if schemas else None
     if url is None:
+        shown = ", ".join(sa.make_url(u).render_as_string() for u in urls)
         raise ConfigError(
-            f"no reachable database holds {mapping.source_table}; pass --pg-url or "
-            "--mysql-url"
+            f"none of the databases ({shown}) holds {mapping.source_table}; pass the "
+            "URL of the one that does with --pg-url or --mysql-url"
         )
     return rows_from_db(url, mapping, limit)
 
@@ -230,6 +260,6 @@ def _text(value: Any) -> str:
     return repr(value)
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"FAILED: {message}", err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)

@@ -46,6 +46,7 @@ __all__ = [
     "down",
     "ensure_up",
     "environment",
+    "running",
     "status",
 ]
 
@@ -70,6 +71,36 @@ def ensure_up(home: Path | None = None) -> DevEnv:
         postgres = _ensure_postgres(home, secrets)
         mysql = _ensure_mysql(home, secrets)
     return DevEnv(postgres=postgres, mysql=mysql, home=home)
+
+
+def running(home: Path | None = None) -> DevEnv:
+    """The URLs of the servers already running; starts and installs nothing.
+
+    For read-only commands, which must not start databases behind the user's back.
+    Raises :class:`DevEnvError` when a local server is not running.
+    """
+    home = resolve_home(home)
+    if any(s.state not in ("running", "external") for s in status(home)):
+        raise DevEnvError(
+            f"the local demo databases are not running (state in {home}); start "
+            "them with `creditbridge dev up`"
+        )
+    secrets = load_secrets(home)
+    return DevEnv(
+        postgres=_running_server("postgresql", home, secrets),
+        mysql=_running_server("mysql", home, secrets),
+        home=home,
+    )
+
+
+def _running_server(kind: Kind, home: Path, secrets: dict[str, str]) -> Server:
+    external = _external(kind, home)
+    if external is not None:
+        return _external_server(kind, external, secrets)
+    port = read_port(home / ("postgres" if kind == "postgresql" else "mysql") / "port")
+    return _local_server(
+        kind, port, "creditbridge" if kind == "postgresql" else "gsxt", secrets
+    )
 
 
 def down(home: Path | None = None, only: Kind | None = None) -> None:

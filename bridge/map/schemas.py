@@ -58,6 +58,34 @@ class StaticSchemas:
         return self._tables.get(qualified)
 
 
+class UnreachableDatabaseError(ConfigError):
+    """A database refused the login or could not be reached at all.
+
+    ``str()`` is the cause alone (``cannot connect to URL as USER: reason``); callers
+    add what the user should check and what happens next.
+    """
+
+    def __init__(self, url: sa.URL, reason: str) -> None:
+        self.url = url.render_as_string(hide_password=True)
+        self.user = url.username or "(no user)"
+        self.reason = reason
+        super().__init__(f"cannot connect to {self.url} as {self.user}: {reason}")
+
+
+def unreachable(url: sa.URL, exc: sa.exc.SQLAlchemyError) -> UnreachableDatabaseError:
+    """The error for a failed connection attempt to *url*, driver text on one line."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return UnreachableDatabaseError(url, " ".join(text.split()))
+
+
+def connect_or_explain(engine: sa.Engine) -> sa.Connection:
+    """A connection from *engine*, or an :class:`UnreachableDatabaseError`."""
+    try:
+        return engine.connect()
+    except sa.exc.SQLAlchemyError as exc:
+        raise unreachable(engine.url, exc) from exc
+
+
 class LiveSchemas:
     """Inspects live databases; the first engine that has a table answers for it."""
 
@@ -65,6 +93,28 @@ class LiveSchemas:
         self._engines = [sa.create_engine(url, pool_pre_ping=False) for url in urls]
         self._cache: dict[str, TableShape | None] = {}
         self._schemas: dict[int, set[str]] = {}
+        self._failures: dict[int, UnreachableDatabaseError | None] = {}
+
+    def unreachable(self) -> list[UnreachableDatabaseError]:
+        """One error per database that cannot be connected to, in URL order."""
+        found = [self._failure(index) for index in range(len(self._engines))]
+        return [failure for failure in found if failure is not None]
+
+    def _failure(self, index: int) -> UnreachableDatabaseError | None:
+        if index not in self._failures:
+            try:
+                connect_or_explain(self._engines[index]).close()
+                self._failures[index] = None
+            except UnreachableDatabaseError as exc:
+                self._failures[index] = exc
+        return self._failures[index]
+
+    def _reached(self, index: int) -> None:
+        # A connection failure is its own message; it must not read as a missing
+        # table or as a problem of whichever table happened to be asked for first.
+        failure = self._failure(index)
+        if failure is not None:
+            raise failure
 
     def close(self) -> None:
         for engine in self._engines:
@@ -78,6 +128,7 @@ class LiveSchemas:
     def _inspect(self, qualified: str) -> TableShape | None:
         schema, table = qualified.split(".", 1)
         for index, engine in enumerate(self._engines):
+            self._reached(index)
             try:
                 inspector = sa.inspect(engine)
                 if schema not in self._schema_names(index, inspector):
@@ -95,9 +146,13 @@ class LiveSchemas:
         return None
 
     def url_for(self, qualified: str) -> str | None:
-        """The URL of the database that holds table *qualified*, if any."""
+        """The URL of the database that holds table *qualified*, if any.
+
+        Raises :class:`UnreachableDatabaseError` for a database it cannot connect to.
+        """
         schema, table = qualified.split(".", 1)
         for index, engine in enumerate(self._engines):
+            self._reached(index)
             try:
                 inspector = sa.inspect(engine)
                 if schema in self._schema_names(index, inspector) and (

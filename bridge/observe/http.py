@@ -94,7 +94,7 @@ class ObserveServer:
         except OSError as exc:
             raise ConfigError(
                 f"the status server cannot listen on {self._address[0]}:"
-                f"{self._address[1]} ({exc.strerror}); choose another observe.port"
+                f"{self._address[1]} ({exc.strerror}); choose another observe.http_port"
             ) from exc
 
         server.daemon_threads = True

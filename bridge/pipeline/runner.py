@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from bridge.apply.engine import make_engine
 from bridge.apply.pending import TransactionHold
 from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
+from bridge.capture.heartbeat import HeartbeatWriter, SourceSink
 from bridge.capture.jvm import JvmOptions
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
 from bridge.decode.markers import transaction_topic
@@ -34,7 +35,7 @@ from bridge.errors import BridgeError, ConfigError
 from bridge.map import Mapping as CompiledMapping
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import check_files
-from bridge.map.schemas import LiveSchemas, TableShape
+from bridge.map.schemas import LiveSchemas, TableShape, UnreachableDatabaseError
 from bridge.observe.health import Readiness, lag_check
 from bridge.observe.http import ObserveServer
 from bridge.observe.lag import LagTracker
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_TABLE = "bridge.heartbeat"
 _SAMPLE_SECONDS = 5.0
 _DEAD_LETTER_REFRESH_SECONDS = 5.0
+_MIN_SILENCE_SECONDS = 15.0
 
 
 @dataclass
@@ -68,6 +70,8 @@ class PreparedPipeline:
     mappings: list[CompiledMapping]
     target: sa.Engine
     direction: Direction
+    source_url: str = ""
+    """The capture account's URL: the heartbeat writer's."""
 
 
 @dataclass
@@ -82,6 +86,7 @@ class Bridge:
     capture: EmbeddedCapture | None = None
     consumers: KafkaCaptures | None = None
     server: ObserveServer | None = None
+    heartbeats: dict[str, HeartbeatWriter] = field(default_factory=dict)
     _ended: threading.Event = field(default_factory=threading.Event)
 
     def run(self, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
@@ -92,6 +97,7 @@ class Bridge:
         sampler = StatusSampler(self.metrics, self.lag, self.history)
         self.server.start()
         sampler.start(_SAMPLE_SECONDS)
+        self._start_heartbeats()
         log.info(
             "bridge starting: %s pipelines; status on %s",
             len(self.pipelines),
@@ -105,11 +111,25 @@ class Bridge:
             self._stream()
         finally:
             self._ended.set()
+            self._stop_heartbeats()
             sampler.stop()
             self.server.stop()
             for pipeline in self.pipelines:
                 pipeline.target.dispose()
             log.info("bridge stopped")
+
+    def _start_heartbeats(self) -> None:
+        """One writer per pipeline, whichever transport carries its changes."""
+        interval = self.config.observe.heartbeat_seconds
+        for pipeline in self.pipelines:
+            sink = SourceSink(pipeline.source_url, pipeline.connector.kind)
+            writer = HeartbeatWriter(pipeline.config.name, sink, interval)
+            self.heartbeats[pipeline.config.name] = writer
+            writer.start()
+
+    def _stop_heartbeats(self) -> None:
+        for writer in self.heartbeats.values():
+            writer.stop()
 
     def _stream(self) -> None:
         """Run the embedded engines and the Kafka consumers until stopped."""
@@ -230,7 +250,36 @@ class Bridge:
             for name, state in states.items()
             if state is not EngineState.STREAMING
         ]
+        waiting.extend(self._silent_captures())
         return "; ".join(waiting) or None
+
+    def _silent_captures(self) -> list[str]:
+        """Pipelines whose capture is not delivering, judged by the heartbeat.
+
+        Debezium's MySQL connector reconnects inside the engine, which still says
+        it streams; the heartbeat row the bridge writes is what shows it. Capture is
+        unhealthy while the source cannot be written at all, or while it can but no
+        heartbeat has come through for max(3 intervals, 15 s).
+        """
+        interval = self.config.observe.heartbeat_seconds
+        bound = max(3 * interval, _MIN_SILENCE_SECONDS)
+        problems = []
+        for name, writer in self.heartbeats.items():
+            health = writer.health()
+            if health.failing_seconds is not None:
+                problems.append(
+                    f"pipeline {name}: its source has refused the heartbeat for "
+                    f"{health.failing_seconds:.1f} s ({health.error})"
+                )
+                continue
+            silent = self.lag.since_heartbeat(name)
+            if health.ok and silent is not None and silent > bound:
+                problems.append(
+                    f"pipeline {name}: no heartbeat came through capture for "
+                    f"{silent:.1f} s (over {bound:.1f} s) although the bridge "
+                    "writes it into the source"
+                )
+        return problems
 
 
 class _BridgeStatus:
@@ -342,7 +391,13 @@ def _prepare_one(
     properties = resolve_references(connector, database)
     source_url = capture_url(connector, properties)
     target_url = resolve_url(config.database(pipeline.target).url)
-    _check_mappings(pipeline.mappings, [source_url, target_url])
+    _check_mappings(
+        pipeline.mappings,
+        [
+            (source_url, f"the capture account of {connector.path}"),
+            (target_url, f"databases.{pipeline.target}.url"),
+        ],
+    )
     mappings = [load_mapping(path) for path in pipeline.mappings]
 
     settings = DecodeSettings.from_connector_config(connector.name, connector.config)
@@ -379,7 +434,9 @@ def _prepare_one(
         transaction_topic=boundaries,
         transactions=TransactionHold(applier, tracking=boundaries is not None),
     )
-    return PreparedPipeline(pipeline, connector, mappings, target, direction)
+    return PreparedPipeline(
+        pipeline, connector, mappings, target, direction, source_url=source_url
+    )
 
 
 def capture_url(connector: ConnectorFile, properties: Mapping[str, str]) -> str:
@@ -398,14 +455,34 @@ def capture_url(connector: ConnectorFile, properties: Mapping[str, str]) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _check_mappings(paths: Sequence[Path], urls: Iterable[str]) -> None:
-    schemas = _FirstFound([LiveSchemas([url]) for url in urls])
+def _check_mappings(paths: Sequence[Path], accounts: Sequence[tuple[str, str]]) -> None:
+    """Check *paths* against the live tables seen through *accounts*.
+
+    *accounts* pairs each URL with where it was configured. A database that cannot be
+    reached is reported as such, once, and the mappings are not checked against it:
+    its tables would otherwise all read as missing.
+    """
+    schemas = _FirstFound([LiveSchemas([url]) for url, _ in accounts])
     try:
+        failures = [
+            _cannot_connect(failure, where)
+            for source, (_, where) in zip(schemas.sources, accounts, strict=True)
+            for failure in source.unreachable()
+        ]
+        if failures:
+            raise ConfigError("\n".join(failures))
         report = check_files(paths, schemas)
     finally:
         schemas.close()
     if not report.ok:
         raise ConfigError("\n".join(str(problem) for problem in report.problems))
+
+
+def _cannot_connect(failure: UnreachableDatabaseError, where: str) -> str:
+    return (
+        f"{failure}; check the URL and password of {where} and that the server is "
+        "running; nothing was started"
+    )
 
 
 class _FirstFound:
@@ -416,20 +493,29 @@ class _FirstFound:
     """
 
     def __init__(self, sources: list[LiveSchemas]) -> None:
-        self._sources = sources
+        self.sources = sources
 
     def table(self, qualified: str) -> TableShape | None:
-        for source in self._sources:
+        """The table's shape, None when no account sees it.
+
+        An account that fails to inspect a table another account sees is fine; when
+        none sees it, the failure is the answer, not "does not exist".
+        """
+        failure: ConfigError | None = None
+        for source in self.sources:
             try:
                 shape = source.table(qualified)
-            except ConfigError:
+            except ConfigError as exc:
+                failure = failure or exc
                 continue
             if shape is not None:
                 return shape
+        if failure is not None:
+            raise failure
         return None
 
     def close(self) -> None:
-        for source in self._sources:
+        for source in self.sources:
             source.close()
 
 

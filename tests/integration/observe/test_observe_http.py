@@ -279,5 +279,5 @@ def test_port_in_use_is_a_config_error(server: ObserveServer) -> None:
 
     assert str(info.value) == (
         f"the status server cannot listen on 127.0.0.1:{server.port} "
-        "(Address already in use); choose another observe.port"
+        "(Address already in use); choose another observe.http_port"
     )

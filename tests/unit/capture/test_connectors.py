@@ -60,7 +60,10 @@ def test_shipped_postgres_file_captures_only_the_native_outcomes_and_heartbeat()
     assert config["time.precision.mode"] == "adaptive_time_microseconds"
     assert config["value.converter.schemas.enable"] == "false"
     assert config["database.password"] == "${env:CREDITBRIDGE_PG_CAPTURE_PASSWORD}"
-    assert "bridge.heartbeat" in config["heartbeat.action.query"]
+    # Pins: Debezium's action-query connection, never re-opened after a source
+    # restart, froze the heartbeat; the bridge writes the row itself.
+    assert "heartbeat.action.query" not in config
+    assert config["heartbeat.interval.ms"] == "10000"
 
 
 def test_shipped_mysql_file_captures_only_the_native_outcomes_and_heartbeat() -> None:
@@ -140,11 +143,13 @@ def test_missing_variables_are_all_reported_with_file_and_key(tmp_path: Path) ->
     assert str(raised.value) == "\n".join(
         [
             f"{path}: config.database.dbname: environment variable "
-            "CREDITBRIDGE_PG_DATABASE is not set (`creditbridge dev env` prints the "
-            "local ones)",
+            "CREDITBRIDGE_PG_DATABASE is not set; export CREDITBRIDGE_PG_CAPTURE_URL "
+            "(`creditbridge dev env` prints it for the local demo databases) or "
+            "CREDITBRIDGE_PG_DATABASE itself",
             f"{path}: config.database.password: environment variable "
-            "CREDITBRIDGE_PG_CAPTURE_PASSWORD is not set (`creditbridge dev env` "
-            "prints the local ones)",
+            "CREDITBRIDGE_PG_CAPTURE_PASSWORD is not set; export "
+            "CREDITBRIDGE_PG_CAPTURE_URL (`creditbridge dev env` prints it for the "
+            "local demo databases) or CREDITBRIDGE_PG_CAPTURE_PASSWORD itself",
             "nothing was started",
         ]
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from bridge.cli.main import app
+from bridge.errors import DevEnvError
 
 REPO = Path(__file__).resolve().parents[3]
 runner = CliRunner()
@@ -46,21 +48,55 @@ def test_check_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
     ]
 
 
-def test_check_without_databases_says_names_were_not_checked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _dev_not_running() -> Any:
+    raise DevEnvError(
+        "the local demo databases are not running (state in /x); start them with "
+        "`creditbridge dev up`"
+    )
+
+
+def test_check_without_urls_or_dev_databases_says_it_ran_offline(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Pins: a silent offline fallback that read like a live check."""
     monkeypatch.delenv("CREDITBRIDGE_PG_URL", raising=False)
     monkeypatch.delenv("CREDITBRIDGE_MYSQL_URL", raising=False)
-    monkeypatch.setattr("bridge.cli.mapping._devenv_urls", lambda: [])
+    monkeypatch.setattr("bridge.devenv.api.running", _dev_not_running)
 
     result = runner.invoke(app, ["check", str(REPO / "mappings" / "xyzg_to_gsxt.yaml")])
 
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == (
-        "note: no database reachable (set CREDITBRIDGE_PG_URL and "
-        "CREDITBRIDGE_MYSQL_URL, or start the dev environment); column names and "
-        "types were not checked"
+    assert result.output.splitlines() == [
+        "1 mapping file(s) checked without live schemas: no problems",
+        "note: checked offline, so column names and types were not checked: no "
+        "database URL was given and the local demo databases are not running (state "
+        "in /x); start them with `creditbridge dev up`, or pass --pg-url and "
+        "--mysql-url",
+    ]
+
+
+def test_preview_from_db_without_dev_databases_does_not_start_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: preview --from-db starting the demo databases (it used ensure_up)."""
+    monkeypatch.delenv("CREDITBRIDGE_PG_URL", raising=False)
+    monkeypatch.delenv("CREDITBRIDGE_MYSQL_URL", raising=False)
+    monkeypatch.setattr("bridge.devenv.api.running", _dev_not_running)
+    monkeypatch.setattr("bridge.devenv.api.ensure_up", _started)
+
+    result = runner.invoke(
+        app, ["preview", str(REPO / "mappings" / "xyzg_to_gsxt.yaml"), "--from-db", "1"]
     )
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "FAILED: the local demo databases are not running (state in /x); start them "
+        "with `creditbridge dev up`\n"
+    )
+
+
+def _started(home: Any = None) -> Any:
+    raise AssertionError("a read-only command started the demo databases")
 
 
 WORKED_ROW = {
@@ -125,15 +161,19 @@ def test_preview_refuses_bad_json() -> None:
 
 
 def test_check_with_an_unreachable_database_fails_without_the_password() -> None:
+    """Pins: a PostgreSQL URL blamed for a MySQL table; rc 2 for a bad URL."""
     url = "postgresql+psycopg://u:secretpw@127.0.0.1:1/x"
 
     result = runner.invoke(
         app, ["check", "--pg-url", url, str(REPO / "mappings" / "xyzg_to_gsxt.yaml")]
     )
 
-    assert result.exit_code == 2
-    assert result.output.startswith(
-        "FAILED: cannot inspect xyzg.xyxf_jg on "
-        "postgresql+psycopg://u:***@127.0.0.1:1/x: OperationalError: connection failed:"
+    assert result.exit_code == 1
+    first, _, rest = result.output.partition("127.0.0.1:1/x as u: connection failed: ")
+    assert first == "FAILED: cannot connect to postgresql+psycopg://u:***@"
+    assert rest.endswith(
+        "Connection refused Is the server running on that host and accepting TCP/IP "
+        "connections?; check the URL and password (--pg-url or $CREDITBRIDGE_PG_URL) "
+        "and that the server is running; nothing was checked\n"
     )
     assert "secretpw" not in result.output
