@@ -1,7 +1,7 @@
 """End-to-end lag from heartbeats, and PostgreSQL replication-slot retention.
 
-Each source updates ``bridge.heartbeat(pipeline, beat_at, seq)`` at an interval
-(Debezium's ``heartbeat.action.query``). The update travels through the pipeline like
+The bridge updates ``bridge.heartbeat(pipeline, beat_at, seq)`` in each source at an
+interval (:mod:`bridge.capture.heartbeat`). The update travels through the pipeline like
 any change; when the pipeline applies it, it calls
 :meth:`LagTracker.heartbeat_applied` with the source's beat time. Lag is *now* minus
 the newest source time known applied, so an idle source shows about one heartbeat
@@ -104,6 +104,13 @@ class LagTracker:
         """Seconds behind by the last applied heartbeat; None before the first one."""
         beat = self._beats.get(pipeline)
         return None if beat is None else self._seconds(beat)
+
+    def since_heartbeat(self, pipeline: str) -> float | None:
+        """Seconds since a heartbeat of *pipeline* was last applied (monotonic)."""
+        beat = self._beats.get(pipeline)
+        if beat is None:
+            return None
+        return self._clock.monotonic() - beat.applied_monotonic
 
     def last_heartbeat_seq(self, pipeline: str) -> int | None:
         return self._seqs.get(pipeline)

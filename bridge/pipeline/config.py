@@ -69,6 +69,8 @@ class ObserveConfig(_Strict):
     http_host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
     http_port: int = Field(default=9187, ge=0, le=65535)
     max_lag_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    """How often the bridge writes each pipeline's heartbeat row into its source."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

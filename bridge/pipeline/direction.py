@@ -145,10 +145,16 @@ class Direction:
         self._transactions = transactions
         self._markers: list[TransactionMarker] = []
         self.totals = DirectionTotals()
+        self.applying = False
+        """The engine's batch is in the handler (a stuck target holds capture)."""
 
     def __call__(self, records: Sequence[RecordLike], /) -> None:
         """The embedded engine's batch handler."""
-        self.apply(records)
+        self.applying = True
+        try:
+            self.apply(records)
+        finally:
+            self.applying = False
 
     def apply(
         self,
