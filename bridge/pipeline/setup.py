@@ -4,7 +4,7 @@ The bridge's own accounts have the least rights that work, so they cannot create
 the bridge needs. This module writes that SQL out, per database and per pipeline, for a
 person to review and run with an administrator account:
 
-* on each source: the ``bridge`` namespace with the heartbeat table Debezium writes,
+* on each source: the ``bridge`` namespace with the heartbeat table the bridge writes,
   PostgreSQL's publication and ``REPLICA IDENTITY FULL``, the capture account's rights;
 * on each target: the bridge tables (checkpoint, dead letters, conflicts, Kafka
   offsets) and the writer account's rights on them and on the staging tables.
