@@ -31,6 +31,7 @@ from pydbzengine import BasePythonChangeHandler, DebeziumEngine
 
 from bridge.capture.connectors import ConnectorFile, embedded_properties
 from bridge.capture.jvm import JvmOptions, start_jvm
+from bridge.capture.ownership import ConnectorClaim
 from bridge.errors import BridgeError, CaptureError
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,7 @@ class EmbeddedCapture:
         self._environ = environ
         self._engines: list[_SourceEngine] = []
         self._stop_requested = threading.Event()
+        self._claims: list[ConnectorClaim] = []
 
     @property
     def states(self) -> dict[str, EngineState]:
@@ -297,11 +299,16 @@ class EmbeddedCapture:
         """
         if self._engines:
             raise CaptureError("this EmbeddedCapture was already started")
-        properties = [
-            embedded_properties(source.connector, self._home, self._environ)
-            for source in self._sources
-        ]
-        start_jvm(self._jvm)
+        self._claim_connectors()
+        try:
+            properties = [
+                embedded_properties(source.connector, self._home, self._environ)
+                for source in self._sources
+            ]
+            start_jvm(self._jvm)
+        except BaseException:
+            self._release_claims()
+            raise
         for source, props in zip(self._sources, properties, strict=True):
             bridge = _HandlerBridge(source.connector.name, source.handler)
             engine = _SourceEngine(source.connector, props, bridge, self._jvm)
@@ -315,6 +322,21 @@ class EmbeddedCapture:
                 ) from exc
             self._engines.append(engine)
 
+    def _claim_connectors(self) -> None:
+        for source in self._sources:
+            claim = ConnectorClaim(self._home, source.connector.name)
+            try:
+                claim.acquire()
+            except CaptureError:
+                self._release_claims()
+                raise
+            self._claims.append(claim)
+
+    def _release_claims(self) -> None:
+        for claim in self._claims:
+            claim.release()
+        self._claims.clear()
+
     def request_stop(self) -> None:
         """Ask :meth:`run` to stop; safe from a signal handler or another thread."""
         self._stop_requested.set()
@@ -325,6 +347,7 @@ class EmbeddedCapture:
         started = time.monotonic()
         for engine in self._engines:
             engine.stop()
+        self._release_claims()
         log.info("capture stopped in %.2f s", time.monotonic() - started)
 
     def wait(self, timeout: float | None = None) -> bool:
