@@ -29,6 +29,7 @@ from bridge.capture.connectors import ConnectorFile, load_connector, resolve_ref
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
 from bridge.capture.heartbeat import HeartbeatWriter, SourceSink
 from bridge.capture.jvm import JvmOptions
+from bridge.capture.slots import replication_slots
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
 from bridge.decode.markers import transaction_topic
 from bridge.errors import BridgeError, ConfigError
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_TABLE = "bridge.heartbeat"
 _SAMPLE_SECONDS = 5.0
-_DEAD_LETTER_REFRESH_SECONDS = 5.0
+_DATABASE_REFRESH_SECONDS = 5.0
 _MIN_SILENCE_SECONDS = 15.0
 
 
@@ -290,32 +291,38 @@ class _BridgeStatus:
         self._memory = MemoryStatusSource()
         self.history = bridge.history
         self._letters: list[DeadLetterEntry] = []
-        self._letters_read_at = -_DEAD_LETTER_REFRESH_SECONDS
+        self._pending: dict[str, int] = {}
+        self._slots: dict[str, int] = {}
+        self._read_at = -_DATABASE_REFRESH_SECONDS
 
-    def _dead_letters(self) -> list[DeadLetterEntry]:
-        """The newest pending dead letters of every target, read at most every 5 s."""
-        if time.monotonic() - self._letters_read_at < _DEAD_LETTER_REFRESH_SECONDS:
-            return self._letters
+    def _refresh(self) -> None:
+        """Dead letters and slot retention from the databases, at most every 5 s."""
+        if time.monotonic() - self._read_at < _DATABASE_REFRESH_SECONDS:
+            return
         letters: list[DeadLetterEntry] = []
+        pending: dict[str, int] = {}
+        slots: dict[str, int] = {}
         for pipeline in self._bridge.pipelines:
+            name = pipeline.config.name
             try:
                 with pipeline.target.connect() as connection:
-                    side = DatabaseStatus(
-                        connection, Redactor(), [pipeline.config.name]
-                    )
+                    side = DatabaseStatus(connection, Redactor(), [name])
                     letters.extend(side.recent_dead_letters())
+                    pending.update(side.pending_dead_letters())
+                slots.update(_slot_retention(pipeline))
             except sa.exc.SQLAlchemyError as exc:
                 log.warning(
-                    "pipeline %s: cannot read its dead letters for the status page: "
-                    "%s",
-                    pipeline.config.name,
+                    "pipeline %s: cannot read its dead letters or slot for the "
+                    "status page: %s",
+                    name,
                     _driver_message(exc),
                 )
         letters.sort(key=lambda entry: entry.failed_at, reverse=True)
-        self._letters, self._letters_read_at = letters, time.monotonic()
-        return letters
+        self._letters, self._pending, self._slots = letters, pending, slots
+        self._read_at = time.monotonic()
 
     def status(self) -> StatusReport:
+        self._refresh()
         bridge = self._bridge
         states = bridge.capture_states()
         to_necips: dict[str, int] = {}
@@ -332,7 +339,8 @@ class _BridgeStatus:
                     last_position=str(totals.last_position or "") or None,
                     last_applied_at=totals.last_applied_at,
                     applied_total=totals.applied,
-                    dead_letters=totals.dead_lettered,
+                    dead_letters=self._pending.get(pipeline.config.name, 0),
+                    slot_retained_bytes=self._slots.get(_slot_name(pipeline)),
                 )
             )
             counts = (
@@ -342,10 +350,27 @@ class _BridgeStatus:
                 counts[code] = counts.get(code, 0) + count
         self._memory.set_outcomes_today(to_necips, to_credit_china)
         report = self._memory.status()
-        report.dead_letters.extend(self._dead_letters())
+        report.dead_letters.extend(self._letters)
+        report.replication_slots.update(self._slots)
         report.lag_history.update(self.history.lag())
         report.throughput_history.update(self.history.throughput())
         return report
+
+
+def _slot_name(pipeline: PreparedPipeline) -> str:
+    return pipeline.connector.config.get("slot.name", "")
+
+
+def _slot_retention(pipeline: PreparedPipeline) -> dict[str, int]:
+    """WAL retained by the pipeline's PostgreSQL slot; nothing for other sources."""
+    if pipeline.connector.kind != "postgres" or not pipeline.source_url:
+        return {}
+    wanted = _slot_name(pipeline)
+    return {
+        slot.name: slot.retained_bytes
+        for slot in replication_slots(pipeline.source_url)
+        if slot.name == wanted
+    }
 
 
 def _reachable(engine: sa.Engine) -> Callable[[], str | None]:
