@@ -1,8 +1,8 @@
 """CLI commands: ``creditbridge dlq list | show | replay | discard``.
 
 Each command finds the target database (``--url``, or ``--target pg|mysql`` on the
-local dev environment, writer account) and calls :mod:`bridge.apply.replay` or
-:mod:`bridge.apply.deadletter`.
+local dev environment, writer account; with neither, both local demo databases) and
+calls :mod:`bridge.apply.replay` or :mod:`bridge.apply.deadletter`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -21,7 +23,8 @@ from sqlalchemy.engine import Engine
 
 from bridge.apply import deadletter, make_engine
 from bridge.apply.replay import DeadLetterDesk, ReplayOutcome, ReplayResult
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, DevEnvError
+from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +35,17 @@ dlq_app = typer.Typer(
 console = Console()
 
 TARGETS = {"pg": "postgres", "mysql": "mysql"}
+NO_TARGET_TABLE = (
+    "(none: the mapping refused the row before a target row existed; its target "
+    "table is the mapping's target.table)"
+)
 
 Target = Annotated[
     str | None,
-    typer.Option("--target", help="pg or mysql: the dev environment's writer account."),
+    typer.Option(
+        "--target",
+        help="pg or mysql: a local demo database (writer account); default both.",
+    ),
 ]
 Url = Annotated[
     str | None, typer.Option("--url", help="SQLAlchemy URL of the target database.")
@@ -50,19 +60,78 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dlq_app, name="dlq")
 
 
-def target_engine(target: str | None, url: str | None) -> Engine:
-    """The engine named by ``--url`` or ``--target`` (dev environment, writer)."""
-    if url:
-        return make_engine(url)
-    if target not in TARGETS:
-        raise ConfigError(
-            "dlq needs --target pg|mysql (the local dev databases) or --url; "
-            "nothing was read"
-        )
-    from bridge.devenv.api import ensure_up
+@dataclass(frozen=True)
+class TargetDatabase:
+    """One database holding dead letters, and the name ``list`` shows for it."""
 
-    server = getattr(ensure_up(), TARGETS[target])
-    return make_engine(server.url("writer"))
+    label: str
+    engine: Engine
+
+
+def target_databases(target: str | None, url: str | None) -> list[TargetDatabase]:
+    """``--url``, else ``--target``, else both local demo databases (never started).
+
+    Each is connected to once here, so a wrong URL or password is one clear error.
+    """
+    if url:
+        engine = make_engine(url)
+        chosen = [TargetDatabase(engine.url.render_as_string(), engine)]
+    elif target is not None and target not in TARGETS:
+        raise ConfigError(
+            f"--target {target!r} is not one of pg, mysql (the local demo databases); "
+            "give one of them or --url; nothing was read"
+        )
+    else:
+        chosen = _demo_databases([target] if target else list(TARGETS))
+    for database in chosen:
+        _reach(database.engine)
+    return chosen
+
+
+def _demo_databases(targets: list[str]) -> list[TargetDatabase]:
+    from bridge.devenv.api import running
+
+    try:
+        env = running()
+    except DevEnvError as exc:
+        raise ConfigError(f"{exc}, or give --url; nothing was read") from exc
+    return [
+        TargetDatabase(name, make_engine(getattr(env, TARGETS[name]).url("writer")))
+        for name in targets
+    ]
+
+
+def _reach(engine: Engine) -> None:
+    try:
+        connect_or_explain(engine).close()
+    except UnreachableDatabaseError as exc:
+        raise ConfigError(
+            f"{exc}; check the URL and password and that the server is running; "
+            "nothing was read or changed"
+        ) from exc
+
+
+def _locate(databases: list[TargetDatabase], letter_id: int) -> TargetDatabase:
+    """The one database holding dead letter *letter_id* (ids repeat across them)."""
+    if len(databases) == 1:
+        return databases[0]
+    holding = []
+    for database in databases:
+        with database.engine.connect() as connection:
+            if deadletter.get_letter(connection, letter_id) is not None:
+                holding.append(database)
+    if not holding:
+        raise ConfigError(
+            f"dead letter {letter_id} does not exist in "
+            f"{' or '.join(d.label for d in databases)}; see 'creditbridge dlq list'"
+        )
+    if len(holding) > 1:
+        raise ConfigError(
+            f"dead letter {letter_id} exists in "
+            f"{' and '.join(d.label for d in holding)}; give --target to choose; "
+            "nothing was changed"
+        )
+    return holding[0]
 
 
 @dlq_app.command("list")
@@ -77,14 +146,15 @@ def list_command(
 ) -> None:
     """List dead letters, oldest first."""
     with _failing():
-        engine = target_engine(target, url)
-        with engine.connect() as connection:
-            letters = deadletter.list_letters(
-                connection, pipeline, None if status == "all" else status, limit
-            )
+        letters = [
+            (database.label, letter)
+            for database in target_databases(target, url)
+            for letter in _letters(database, pipeline, status, limit)
+        ]
     table = Table(title=f"dead letters ({status})")
     for column in (
         "id",
+        "database",
         "pipeline",
         "created",
         "source table",
@@ -93,9 +163,10 @@ def list_command(
         "status",
     ):
         table.add_column(column)
-    for letter in letters:
+    for database, letter in letters:
         table.add_row(
             str(letter.id),
+            database,
             letter.pipeline,
             str(letter.created_at)[:19],
             letter.source_table,
@@ -106,6 +177,15 @@ def list_command(
     console.print(table)
 
 
+def _letters(
+    database: TargetDatabase, pipeline: str | None, status: str, limit: int
+) -> list[Any]:
+    with database.engine.connect() as connection:
+        return deadletter.list_letters(
+            connection, pipeline, None if status == "all" else status, limit
+        )
+
+
 @dlq_app.command("show")
 def show_command(
     letter_id: Annotated[int, typer.Argument(help="Dead letter id.")],
@@ -114,14 +194,15 @@ def show_command(
 ) -> None:
     """Show one dead letter in full: error, position, mapping and the event."""
     with _failing():
-        engine = target_engine(target, url)
-        with engine.connect() as connection:
+        database = _locate(target_databases(target, url), letter_id)
+        with database.engine.connect() as connection:
             letter = deadletter.get_letter(connection, letter_id)
     if letter is None:
         _fail(f"dead letter {letter_id} does not exist; see 'creditbridge dlq list'")
     table = Table(show_header=False, title=f"dead letter {letter_id}")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
+    table.add_row("database", database.label)
     for name, value in _fields(letter):
         table.add_row(name, value)
     console.print(table)
@@ -143,9 +224,18 @@ def replay_command(
     if bool(letter_ids) == all_new:
         _fail("give dead letter ids or --all (not both); nothing was replayed")
     with _failing():
-        desk = DeadLetterDesk(target_engine(target, url))
-        ids = desk.pending_ids(pipeline) if all_new else list(letter_ids or [])
-        outcomes = _replay_with_progress(desk, ids)
+        databases = target_databases(target, url)
+        if all_new:
+            work = [
+                (d, DeadLetterDesk(d.engine).pending_ids(pipeline)) for d in databases
+            ]
+        else:
+            work = _by_database(databases, letter_ids or [])
+        outcomes = [
+            outcome
+            for database, ids in work
+            for outcome in _replay_with_progress(DeadLetterDesk(database.engine), ids)
+        ]
     _print_outcomes(outcomes)
     if any(o.result is ReplayResult.FAILED for o in outcomes):
         raise typer.Exit(1)
@@ -160,8 +250,20 @@ def discard_command(
 ) -> None:
     """Mark a dead letter as handled without writing it."""
     with _failing():
-        outcome = DeadLetterDesk(target_engine(target, url)).discard(letter_id, reason)
+        database = _locate(target_databases(target, url), letter_id)
+        outcome = DeadLetterDesk(database.engine).discard(letter_id, reason)
     _print_outcomes([outcome])
+
+
+def _by_database(
+    databases: list[TargetDatabase], letter_ids: list[int]
+) -> list[tuple[TargetDatabase, list[int]]]:
+    """The given ids grouped by the database holding each, in the order given."""
+    groups: dict[str, tuple[TargetDatabase, list[int]]] = {}
+    for letter_id in letter_ids:
+        database = _locate(databases, letter_id)
+        groups.setdefault(database.label, (database, []))[1].append(letter_id)
+    return list(groups.values())
 
 
 def _replay_with_progress(desk: DeadLetterDesk, ids: list[int]) -> list[ReplayOutcome]:
@@ -187,9 +289,16 @@ def _fields(letter: Any) -> list[tuple[str, str]]:
         "mapping_version", "error_class", "error_code", "message", "attempts",
         "discard_reason", "replayed_at", "raw_event",
     )  # fmt: skip
-    rows = [(name, "" if getattr(letter, name) is None else str(getattr(letter, name)))
-            for name in names]  # fmt: skip
+    rows = [(name, _value(letter, name)) for name in names]
     return [*rows, ("event", event)]
+
+
+def _value(letter: Any, name: str) -> str:
+    value = getattr(letter, name)
+    if name == "target_table" and value is None:
+        # Rows the mapping refused (bad USCC, unmapped code) never had a target row.
+        return NO_TARGET_TABLE
+    return "" if value is None else str(value)
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -203,6 +312,10 @@ def _failing() -> Iterator[None]:
         yield
     except BridgeError as exc:
         _fail(str(exc))
+    except sa.exc.SQLAlchemyError as exc:
+        # Connecting was checked already; this is the database refusing a statement.
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        _fail(f"the database refused the dead-letter query: {reason}; nothing changed")
 
 
 def _fail(message: str) -> NoReturn:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bridge.errors import BridgeError
 from bridge.observe.overview import DEFAULT_URL, Databases, gather_status, render_status
 
 DEV_DIRECTIONS = {
@@ -40,7 +41,11 @@ def status(
     Asks the running bridge; when it does not answer, reads the checkpoint and
     dead-letter tables in the target databases.
     """
-    data = gather_status(url, lambda: _databases(config))
+    try:
+        data = gather_status(url, lambda: _databases(config))
+    except BridgeError as exc:
+        typer.echo(f"FAILED: no bridge answers at {url}, and {exc}", err=True)
+        raise typer.Exit(code=1) from None
 
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
@@ -53,9 +58,10 @@ def status(
 
 def _databases(config: Path | None) -> Databases:
     if config is None:
-        from bridge.devenv.api import ensure_up
+        # A read-only command: it reads the demo databases only if they already run.
+        from bridge.devenv.api import running
 
-        env = ensure_up()
+        env = running()
         urls = {"credit_china": env.postgres.url("writer"),
                 "necips": env.mysql.url("writer")}
         return {name: (urls[name], DEV_DIRECTIONS[name]) for name in urls}

@@ -135,14 +135,45 @@ def test_cli_lists_shows_and_discards(engine: Engine, failed: tuple[str, int]) -
     assert "already discarded" in again.output
 
 
-def test_cli_without_a_target_says_what_to_give() -> None:
-    result = CliRunner().invoke(app, ["dlq", "list"])
+def test_cli_without_a_target_lists_both_demo_databases(
+    engine: Engine, pipeline: str, failed: tuple[str, int]
+) -> None:
+    """Pins: README's plain `dlq list` failing with "dlq needs --target"."""
+    _, letter_id = failed
+    label = "pg" if engine.dialect.name == "postgresql" else "mysql"
 
-    assert result.exit_code == 1
-    assert " ".join(result.output.split()) == (
-        "FAILED: dlq needs --target pg|mysql (the local dev databases) or --url; "
-        "nothing was read"
+    result = CliRunner().invoke(
+        app, ["dlq", "list", "--pipeline", pipeline], env={"COLUMNS": "300"}
     )
+
+    assert result.exit_code == 0, result.output
+    rows = [
+        [cell.strip() for cell in line.strip("│").split("│")][:3]
+        for line in result.output.splitlines()
+        if line.startswith("│")
+    ]
+    assert rows == [[str(letter_id), label, pipeline]]
+
+
+def test_cli_show_names_the_target_table_of_a_refused_row(
+    engine: Engine, failed: tuple[str, int]
+) -> None:
+    """Pins: `dlq show` with a blank target_table row."""
+    target, letter_id = failed
+    label = "pg" if engine.dialect.name == "postgresql" else "mysql"
+
+    result = CliRunner().invoke(
+        app, ["dlq", "show", str(letter_id), "--target", label], env={"COLUMNS": "300"}
+    )
+
+    assert result.exit_code == 0, result.output
+    cells = {
+        parts[0]: parts[1]
+        for line in result.output.splitlines()
+        if line.startswith("│")
+        for parts in [[c.strip() for c in line.strip("│").split("│")]]
+    }
+    assert (cells["database"], cells["target_table"]) == (label, target)
 
 
 def test_cli_replay_all_reports_an_unreadable_mapping_and_keeps_the_letter(
