@@ -177,3 +177,17 @@ def test_check_with_an_unreachable_database_fails_without_the_password() -> None
         "and that the server is running; nothing was checked\n"
     )
     assert "secretpw" not in result.output
+
+
+def test_preview_of_an_empty_table_says_there_is_nothing_to_show(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: `preview --from-db 2` on an empty table printing nothing at all."""
+    monkeypatch.setattr("bridge.cli.mapping._db_rows", lambda *args: [])
+
+    result = runner.invoke(
+        app, ["preview", str(REPO / "mappings" / "xyzg_to_gsxt.yaml"), "--from-db", "2"]
+    )
+
+    assert result.exit_code == 0
+    assert result.output == "xyzg.xyxf_jg has no rows to preview\n"
