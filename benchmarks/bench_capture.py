@@ -188,7 +188,7 @@ def connector(
     base = load_connector(REPO / "connectors" / f"{shipped}.json")
     config = dict(base.config)
     for key in ("heartbeat.action.query", "heartbeat.interval.ms"):
-        config.pop(key)
+        config.pop(key, None)
     config["table.include.list"] = table
     config["topic.prefix"] = f"bench_{kind}_{variant}"
     if kind == "postgres":
