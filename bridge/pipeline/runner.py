@@ -415,12 +415,13 @@ def _prepare_one(
     database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
     properties = resolve_references(connector, database)
     source_url = capture_url(connector, properties)
-    target_url = resolve_url(config.database(pipeline.target).url)
+    written = config.database(pipeline.target).url
+    target_url = resolve_url(written)
     _check_mappings(
         pipeline.mappings,
         [
             (source_url, f"the capture account of {connector.path}"),
-            (target_url, f"databases.{pipeline.target}.url"),
+            (target_url, _configured_as(f"databases.{pipeline.target}.url", written)),
         ],
     )
     mappings = [load_mapping(path) for path in pipeline.mappings]
@@ -501,6 +502,11 @@ def _check_mappings(paths: Sequence[Path], accounts: Sequence[tuple[str, str]]) 
         schemas.close()
     if not report.ok:
         raise ConfigError("\n".join(str(problem) for problem in report.problems))
+
+
+def _configured_as(key: str, written: str) -> str:
+    # Name the environment variable or file behind the URL: that is what to fix.
+    return f"{key} ({written})" if "${" in written else key
 
 
 def _cannot_connect(failure: UnreachableDatabaseError, where: str) -> str:

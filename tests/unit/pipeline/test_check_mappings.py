@@ -9,7 +9,7 @@ import pytest
 
 from bridge.errors import ConfigError
 from bridge.map.schemas import ColumnShape, LiveSchemas
-from bridge.pipeline.runner import _check_mappings, _FirstFound
+from bridge.pipeline.runner import _check_mappings, _configured_as, _FirstFound
 
 REPO = Path(__file__).resolve().parents[3]
 MAPPING = REPO / "mappings" / "gsxt_to_xyzg.yaml"
@@ -88,3 +88,12 @@ def test_no_account_seeing_the_table_means_it_does_not_exist() -> None:
     found: Any = _first_found(FakeSource(None), FakeSource(None))
 
     assert found.table("gsxt.E_CR_REPAIR") is None
+
+
+def test_the_hint_names_the_variable_behind_a_configured_url() -> None:
+    written = "${env:CREDITBRIDGE_PG_WRITER_URL}"
+
+    assert _configured_as("databases.credit_china.url", written) == (
+        "databases.credit_china.url (${env:CREDITBRIDGE_PG_WRITER_URL})"
+    )
+    assert _configured_as("databases.x.url", "postgresql://h/d") == "databases.x.url"
