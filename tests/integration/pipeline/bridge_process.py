@@ -35,12 +35,13 @@ def write_run_config(
     pipelines: tuple[str, ...] | None = None,
     connectors: dict[str, Path] | None = None,
     max_lag_seconds: float | None = None,
+    heartbeat_seconds: float | None = None,
 ) -> tuple[Path, int]:
     """A run configuration in *directory*; returns its path and observe port.
 
     *mappings* and *connectors* replace a pipeline's mapping file or connector file by
     pipeline name; *pipelines* keeps only the named pipelines; *max_lag_seconds* sets
-    the readiness bound on lag.
+    the readiness bound on lag, *heartbeat_seconds* the heartbeat writers' interval.
     """
     yaml = YAML(typ="safe")
     config: dict[str, Any] = yaml.load((REPO / "creditbridge.yaml").read_text("utf-8"))
@@ -61,6 +62,8 @@ def write_run_config(
     config["observe"]["http_port"] = port
     if max_lag_seconds is not None:
         config["observe"]["max_lag_seconds"] = max_lag_seconds
+    if heartbeat_seconds is not None:
+        config["observe"]["heartbeat_seconds"] = heartbeat_seconds
     path = directory / "run.yaml"
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(config, handle)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from bridge_process import REPO, BridgeProcess, wait_until, write_run_config
+from bridge_process import BridgeProcess, wait_until, write_run_config
 from pipeline_rows import (
     CREDIT_CHINA_SOURCE,
     NECIPS_STAGING,
@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.db, pytest.mark.capture, pytest.mark.slow]
 
 PIPELINE = "xyzg-to-gsxt"
 MAX_LAG = 4.0
-HEARTBEAT_MS = "1000"
+HEARTBEAT_SECONDS = 1.0
 EXTERNAL = ("CREDITBRIDGE_PG_URL", "CREDITBRIDGE_MYSQL_URL")
 LAG = "creditbridge_end_to_end_lag_seconds"
 # A natural person's ID number (check digit valid): the privacy rule keeps the row
@@ -85,16 +85,6 @@ def _child_environment(env: DevEnv) -> dict[str, str]:
     """This environment pointed at the private home, with no shared server's URL."""
     kept = {k: v for k, v in os.environ.items() if not k.startswith("CREDITBRIDGE_")}
     return {**kept, "CREDITBRIDGE_HOME": str(env.home)}
-
-
-def _fast_heartbeat_connector(directory: Path) -> Path:
-    """The Credit China connector file with a heartbeat every second."""
-    source = REPO / "connectors" / "credit-china-outcomes.json"
-    connector = json.loads(source.read_text("utf-8"))
-    connector["config"]["heartbeat.interval.ms"] = HEARTBEAT_MS
-    path = directory / source.name
-    path.write_text(json.dumps(connector, ensure_ascii=False), "utf-8")
-    return path
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
@@ -171,8 +161,8 @@ def test_target_outage_shows_in_lag_and_readiness_and_loses_nothing(
         tmp_path,
         private_env.home,
         pipelines=(PIPELINE,),
-        connectors={PIPELINE: _fast_heartbeat_connector(tmp_path)},
         max_lag_seconds=MAX_LAG,
+        heartbeat_seconds=HEARTBEAT_SECONDS,
     )
     process = BridgeProcess(
         config, port, tmp_path,
