@@ -260,10 +260,12 @@ class Bridge:
         Debezium's MySQL connector reconnects inside the engine, which still says
         it streams; the heartbeat row the bridge writes is what shows it. Capture is
         unhealthy while the source cannot be written at all, or while it can but no
-        heartbeat has come through for max(3 intervals, 15 s).
+        heartbeat has come through for max(3 intervals, 15 s) and no batch is held
+        in the apply stage (a stuck target is the target check's to report).
         """
         interval = self.config.observe.heartbeat_seconds
         bound = max(3 * interval, _MIN_SILENCE_SECONDS)
+        applying = {p.config.name for p in self.pipelines if p.direction.applying}
         problems = []
         for name, writer in self.heartbeats.items():
             health = writer.health()
@@ -274,7 +276,9 @@ class Bridge:
                 )
                 continue
             silent = self.lag.since_heartbeat(name)
-            if health.ok and silent is not None and silent > bound:
+            if name in applying or not health.ok or silent is None:
+                continue
+            if silent > bound:
                 problems.append(
                     f"pipeline {name}: no heartbeat came through capture for "
                     f"{silent:.1f} s (over {bound:.1f} s) although the bridge "
