@@ -66,6 +66,14 @@ def test_shipped_postgres_file_captures_only_the_native_outcomes_and_heartbeat()
     assert config["heartbeat.interval.ms"] == "10000"
 
 
+def test_natural_persons_id_numbers_never_leave_credit_china() -> None:
+    # Pins: a rejected row's raw event is kept in the other side's dead-letter
+    # table, so the column must not be captured at all.
+    config = shipped("credit-china-outcomes").config
+
+    assert config["column.exclude.list"] == "xyzg.xyxf_jg.xdr_zjhm"
+
+
 def test_shipped_mysql_file_captures_only_the_native_outcomes_and_heartbeat() -> None:
     connector = shipped("necips-outcomes")
 
