@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import tenacity
@@ -27,6 +27,10 @@ class RetrySettings:
     initial: float = 0.2
     maximum: float = 30.0
     attempts: int | None = None
+    on_retry: Callable[[BaseException], None] | None = field(
+        default=None, compare=False
+    )
+    """Told of every error that is retried (the retry metric)."""
 
 
 def run_with_retries(work: Callable[[], T], settings: RetrySettings, what: str) -> T:
@@ -42,15 +46,19 @@ def run_with_retries(work: Callable[[], T], settings: RetrySettings, what: str) 
             multiplier=settings.initial, max=settings.maximum
         ),
         stop=stop,
-        before_sleep=lambda state: _log_retry(state, what),
+        before_sleep=lambda state: _before_retry(state, what, settings),
         reraise=True,
     )
     return retrying(work)
 
 
-def _log_retry(state: tenacity.RetryCallState, what: str) -> None:
+def _before_retry(
+    state: tenacity.RetryCallState, what: str, settings: RetrySettings
+) -> None:
     outcome = state.outcome
     error = outcome.exception() if outcome is not None else None
+    if settings.on_retry is not None and error is not None:
+        settings.on_retry(error)
     delay = state.next_action.sleep if state.next_action is not None else 0.0
     log.warning(
         "%s failed (attempt %s): %s; retrying in %.1f s",

@@ -321,7 +321,26 @@ class Direction:
         for result in results:
             self._observe_one(result, counts)
         if self._metrics is not None:
-            self._metrics.observe_batch(self.name, counts, seconds)
+            self._observe_batch(results, report, counts, seconds)
+
+    def _observe_batch(
+        self,
+        results: Sequence[MapResult],
+        report: ApplyReport,
+        counts: Counter[tuple[str, str]],
+        seconds: float,
+    ) -> None:
+        assert self._metrics is not None
+        captured = Counter(
+            (r.event.table, r.event.op.value)
+            for r in results
+            if not (isinstance(r, Filtered) and r.reason == HEARTBEAT_REASON)
+        )
+        for (table, operation), count in captured.items():
+            self._metrics.observe_captured(self.name, table, operation, count)
+        self._metrics.observe_batch(self.name, counts, seconds)
+        if report.parked:
+            self._metrics.observe_conflict(report.parked)
 
     def _observe_one(self, result: MapResult, counts: Counter[tuple[str, str]]) -> None:
         event = result.event

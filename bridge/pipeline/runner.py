@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from bridge.apply.applier import Applier
 from bridge.apply.engine import make_engine
 from bridge.apply.pending import TransactionHold
+from bridge.apply.retry import RetrySettings
 from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
 from bridge.capture.heartbeat import HeartbeatWriter, SourceSink
@@ -88,16 +90,19 @@ class Bridge:
     consumers: KafkaCaptures | None = None
     server: ObserveServer | None = None
     heartbeats: dict[str, HeartbeatWriter] = field(default_factory=dict)
+    status: _BridgeStatus | None = None
     _ended: threading.Event = field(default_factory=threading.Event)
 
     def run(self, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
         """Stream until SIGTERM/SIGINT; raise when a capture fails for good."""
         self.capture = self._embedded_capture()
         self.consumers = self._kafka_consumers()
+        self.status = _BridgeStatus(self)
         self.server = self._observe_server()
         sampler = StatusSampler(self.metrics, self.lag, self.history)
         self.server.start()
         sampler.start(_SAMPLE_SECONDS)
+        threading.Thread(target=self._refresh_status, daemon=True).start()
         self._start_heartbeats()
         log.info(
             "bridge starting: %s pipelines; status on %s",
@@ -236,11 +241,21 @@ class Bridge:
         observe = self.config.observe
         return ObserveServer(
             self.metrics,
-            _BridgeStatus(self),
+            self.status,
             readiness,
             host=observe.http_host,
             port=observe.http_port,
         )
+
+    def _refresh_status(self) -> None:
+        """Read dead letters and slot retention every few seconds until the end.
+
+        The metrics need them even when nobody asks for the status page.
+        """
+        while not self._ended.is_set():
+            if self.status is not None:
+                self.status.refresh()
+            self._ended.wait(_DATABASE_REFRESH_SECONDS)
 
     def _capture_check(self) -> str | None:
         states = self.capture_states()
@@ -299,7 +314,7 @@ class _BridgeStatus:
         self._slots: dict[str, int] = {}
         self._read_at = -_DATABASE_REFRESH_SECONDS
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         """Dead letters and slot retention from the databases, at most every 5 s."""
         if time.monotonic() - self._read_at < _DATABASE_REFRESH_SECONDS:
             return
@@ -324,9 +339,11 @@ class _BridgeStatus:
         letters.sort(key=lambda entry: entry.failed_at, reverse=True)
         self._letters, self._pending, self._slots = letters, pending, slots
         self._read_at = time.monotonic()
+        for slot, retained in slots.items():
+            self._bridge.metrics.set_slot_retained(slot, retained)
 
     def status(self) -> StatusReport:
-        self._refresh()
+        self.refresh()
         bridge = self._bridge
         states = bridge.capture_states()
         to_necips: dict[str, int] = {}
@@ -446,7 +463,8 @@ def _prepare_one(
     settings.validate(types)
 
     target = make_engine(target_url)
-    applier = Applier.for_mappings(target, mappings)
+    retry = RetrySettings(on_retry=partial(metrics.observe_retry, pipeline.name))
+    applier = Applier.for_mappings(target, mappings, retry=retry)
     # With transaction metadata the embedded path holds an open transaction's tail in
     # the target until its END arrives (the Kafka path calls Direction.write_in);
     # without, a tail an earlier run held is applied by the first batch.

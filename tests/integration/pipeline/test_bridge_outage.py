@@ -228,6 +228,9 @@ def _outage_and_recovery(
     )
     # The natural person is filtered and the bad USCC dead-lettered: not applied.
     _assert_counted(port, mysql, len(before) - 2 + OUTAGE_ROWS)
+    captured = _samples(port, "creditbridge_events_captured_total")
+    labels = (("operation", "create"), ("pipeline", PIPELINE), ("table", "xyxf_jg"))
+    assert captured == {labels: float(len(before) + OUTAGE_ROWS)}
 
 
 def _assert_unready(port: int, env: DevEnv) -> None:
