@@ -32,6 +32,8 @@ from bridge.observe.metrics import Metrics
 log = logging.getLogger(__name__)
 
 HEARTBEAT_REF = MappingRef(name="heartbeat", path="", version="")
+NO_MAPPING_REF = MappingRef(name="(no mapping)", path="", version="")
+"""The mapping named by dead letters that no mapping file produced."""
 HEARTBEAT_REASON = "heartbeat"
 _BEIJING = timezone(timedelta(hours=8))
 _DEBEZIUM_HEARTBEAT_TOPIC = "__debezium-heartbeat"
@@ -251,7 +253,7 @@ class Direction:
         if mapping is None:
             return Rejection(
                 event,
-                HEARTBEAT_REF,
+                NO_MAPPING_REF,
                 "MappingError",
                 f"no mapping of pipeline {self.name} reads {event.qualified_table}; "
                 "add one and replay this dead letter",
@@ -301,7 +303,7 @@ class Direction:
             position=position,
             raw=record.value,
         )
-        return Rejection(event, HEARTBEAT_REF, type(exc).__name__, str(exc))
+        return Rejection(event, NO_MAPPING_REF, type(exc).__name__, str(exc))
 
     def _after_commit(
         self, results: Sequence[MapResult], report: ApplyReport, seconds: float
