@@ -73,3 +73,15 @@ def test_add_months_counts_calendar_months(
     start: date, months: int, expected: date
 ) -> None:
     assert add_months(start, months) == expected
+
+
+def test_c03_shanghai_datetime_declared_local_lands_as_the_instant(
+    process_zone: str,
+) -> None:
+    # Pins CASES C03: a MySQL DATETIME the mapping declares Asia/Shanghai local time,
+    # written to timestamptz, is 03:28:27 UTC; 19:28:27 and 11:28:27 UTC were shipped.
+    created = datetime(2019, 3, 16, 11, 28, 27)
+
+    assert local_to_utc(created, zone("Asia/Shanghai")) == datetime(
+        2019, 3, 16, 3, 28, 27, tzinfo=UTC
+    )
