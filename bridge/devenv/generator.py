@@ -36,6 +36,7 @@ from bridge.devenv.identifiers import make_id_number, make_uscc
 from bridge.devenv.model import DevEnv, Server
 from bridge.errors import ConfigError
 from bridge.map.codes import fold_decision_number
+from bridge.map.timeconv import add_months
 
 log = logging.getLogger(__name__)
 
@@ -133,18 +134,6 @@ def generate(seed: int, count: int) -> Iterator[Case]:
     rng = random.Random(seed)
     for index in range(count):
         yield _case(rng, index)
-
-
-def add_months(start: date, months: int) -> date:
-    """Calendar-month arithmetic: 2023-11-30 plus 3 months is 2024-02-29."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    for day in range(start.day, 27, -1):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    return date(year, month, min(start.day, 28))
 
 
 def _case(rng: random.Random, index: int) -> Case:
