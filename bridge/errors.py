@@ -21,6 +21,11 @@ class BridgeError(Exception):
     """Base class of every error creditbridge raises on purpose."""
 
 
+def database_message(exc: BaseException) -> str:
+    """The driver's own text of a SQLAlchemy error, without the statement dump."""
+    return str(getattr(exc, "orig", None) or exc)
+
+
 class RetryableError(BridgeError):
     """The operation may succeed if tried again later."""
 

@@ -25,6 +25,8 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from bridge.errors import database_message
+
 log = logging.getLogger(__name__)
 
 _CONNECT_TIMEOUT_SECONDS = 5
@@ -128,7 +130,7 @@ class HeartbeatWriter:
         return True
 
     def _failed(self, exc: Exception) -> None:
-        message = str(getattr(exc, "orig", None) or exc)
+        message = database_message(exc)
         if self._failing_since is None:
             self._failing_since = self._monotonic()
             log.warning(

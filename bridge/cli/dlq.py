@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bridge.apply import deadletter, make_engine
 from bridge.apply.replay import DeadLetterDesk, ReplayOutcome, ReplayResult
-from bridge.errors import BridgeError, ConfigError, DevEnvError
+from bridge.errors import BridgeError, ConfigError, DevEnvError, database_message
 from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
 
 log = logging.getLogger(__name__)
@@ -314,7 +314,7 @@ def _failing() -> Iterator[None]:
         _fail(str(exc))
     except sa.exc.SQLAlchemyError as exc:
         # Connecting was checked already; this is the database refusing a statement.
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        reason = " ".join(database_message(exc).split())
         _fail(f"the database refused the dead-letter query: {reason}; nothing changed")
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import types as satypes
 
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, database_message
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class UnreachableDatabaseError(ConfigError):
 
 def unreachable(url: sa.URL, exc: sa.exc.SQLAlchemyError) -> UnreachableDatabaseError:
     """The error for a failed connection attempt to *url*, driver text on one line."""
-    text = str(getattr(exc, "orig", None) or exc)
+    text = database_message(exc)
     return UnreachableDatabaseError(url, " ".join(text.split()))
 
 

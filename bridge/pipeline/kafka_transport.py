@@ -28,7 +28,7 @@ from bridge.capture.kafka_offsets import (
     reset_offsets,
 )
 from bridge.capture.kafka_topics import data_topics
-from bridge.errors import BridgeError, CaptureError, ConfigError
+from bridge.errors import BridgeError, CaptureError, ConfigError, database_message
 from bridge.pipeline.config import KafkaConfig, PipelineConfig, RunConfig, resolve_url
 from bridge.pipeline.direction import Direction
 
@@ -178,7 +178,7 @@ def reset_pipeline_offsets(config: RunConfig, pipeline: str) -> tuple[str, int]:
         with engine.begin() as connection:
             count = reset_offsets(connection, pipeline)
     except sa.exc.SQLAlchemyError as exc:
-        message = getattr(exc, "orig", None) or exc
+        message = database_message(exc)
         raise TargetUnavailableError(
             f"cannot reset the Kafka offsets of pipeline {pipeline} in database "
             f"{chosen.target} ({message}); nothing was changed, try again"

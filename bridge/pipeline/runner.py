@@ -34,7 +34,7 @@ from bridge.capture.jvm import JvmOptions
 from bridge.capture.slots import replication_slots
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
 from bridge.decode.markers import transaction_topic
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, database_message
 from bridge.map import Mapping as CompiledMapping
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import check_files
@@ -334,7 +334,7 @@ class _BridgeStatus:
                     "pipeline %s: cannot read its dead letters or slot for the "
                     "status page: %s",
                     name,
-                    _driver_message(exc),
+                    database_message(exc),
                 )
         letters.sort(key=lambda entry: entry.failed_at, reverse=True)
         self._letters, self._pending, self._slots = letters, pending, slots
@@ -401,7 +401,7 @@ def _reachable(engine: sa.Engine) -> Callable[[], str | None]:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as exc:
             where = engine.url.render_as_string()
-            return f"cannot reach {where}: {_driver_message(exc)}"
+            return f"cannot reach {where}: {database_message(exc)}"
         return None
 
     return check
@@ -456,7 +456,7 @@ def _prepare_one(
     except sa.exc.SQLAlchemyError as exc:
         raise ConfigError(
             f"{connector.path}: cannot read the column types of "
-            f"{', '.join(tables)} as the capture account: {_driver_message(exc)}"
+            f"{', '.join(tables)} as the capture account: {database_message(exc)}"
         ) from exc
     finally:
         source.dispose()
@@ -570,10 +570,6 @@ class _FirstFound:
     def close(self) -> None:
         for source in self.sources:
             source.close()
-
-
-def _driver_message(exc: sa.exc.SQLAlchemyError) -> str:
-    return str(getattr(exc, "orig", None) or exc)
 
 
 def _indent(text: str) -> str:
