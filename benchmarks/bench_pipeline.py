@@ -20,12 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,12 +109,74 @@ def _memory() -> dict[str, float]:
     return {"rss_peak_mb": values["VmHWM"], "rss_mb": values["VmRSS"]}
 
 
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads so far, by thread name (digits
+    dropped, so a pool of GC or compiler threads is one entry)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        group = re.sub(r"[-#]?\d+", "", name).strip() or name
+        user, system = int(fields[11]), int(fields[12])
+        spent[group] = spent.get(group, 0.0) + (user + system) / ticks
+    return spent
+
+
+def _cpu_since(before: dict[str, float]) -> dict[str, float]:
+    """Thread CPU seconds since *before*, largest first; under 0.1 s left out."""
+    now = _thread_cpu()
+    spent = {name: now[name] - before.get(name, 0.0) for name in now}
+    top = sorted(spent.items(), key=lambda item: -item[1])
+    return {name: round(seconds, 2) for name, seconds in top if seconds >= 0.1}
+
+
 def _report(**values: Any) -> None:
     print(json.dumps(values), flush=True)
 
 
-def child_raw(direction: Direction, rows: int, home: Path) -> None:
-    """Debezium alone: count the outcome rows, report when *rows* have arrived."""
+def _measure(
+    count: Callable[[], int],
+    warmup: int,
+    rows: int,
+    check: Callable[[], None] = lambda: None,
+    spent: dict[str, float] | None = None,
+) -> None:
+    """Report "warm" once *warmup* rows have arrived, "done" after *rows* more.
+
+    The JVM compiles its hot code during the first tens of thousands of records (its
+    compiler threads then take most of a core), so the measured rows come after the
+    warm-up ones: the rate is the sustained one.
+    """
+    while count() < warmup:
+        check()
+        time.sleep(0.005)
+    if spent is not None:
+        spent.update(dict.fromkeys(spent, 0.0))
+    threads = _thread_cpu()
+    cpu = time.process_time()
+    _report(event="warm")
+    while count() < warmup + rows:
+        check()
+        time.sleep(0.005)
+    last = time.monotonic()
+    _report(
+        event="done",
+        last=last,
+        count=count() - warmup,
+        process_cpu=time.process_time() - cpu,
+        threads=_cpu_since(threads),
+        **(spent or {}),
+        **_memory(),
+    )
+
+
+def child_raw(direction: Direction, rows: int, warmup: int, home: Path) -> None:
+    """Debezium alone: count the outcome rows as they arrive."""
     from bridge.capture.connectors import load_connector
     from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
     from bridge.capture.jvm import JvmOptions
@@ -121,15 +184,10 @@ def child_raw(direction: Direction, rows: int, home: Path) -> None:
 
     use_dev_environment()  # the connector file's ${env:...} settings
     seen = 0
-    done = threading.Event()
-    last = 0.0
 
     def count(records: Sequence[Any]) -> None:
-        nonlocal seen, last
+        nonlocal seen
         seen += sum(1 for r in records if r.topic == direction.topic)
-        if seen >= rows and not done.is_set():
-            last = time.monotonic()
-            done.set()
 
     connector = load_connector(REPO / "connectors" / f"{direction.connector}.json")
     jvm = JvmOptions.from_environment(heap="512m", crash_dir=home / "logs")
@@ -140,15 +198,15 @@ def child_raw(direction: Direction, rows: int, home: Path) -> None:
             capture.raise_if_failed()
             time.sleep(0.05)
         _report(event="ready")
-        while not done.wait(0.5):
-            capture.raise_if_failed()
-        _report(event="done", last=last, count=seen, **_memory())
+        _measure(lambda: seen, warmup, rows, capture.raise_if_failed)
     finally:
         capture.stop()
 
 
-def child_full(direction: Direction, rows: int, home: Path, workdir: Path) -> None:
-    """The bridge's pipeline: report when *rows* outcomes have been applied."""
+def child_full(
+    direction: Direction, rows: int, warmup: int, home: Path, workdir: Path
+) -> None:
+    """The bridge's pipeline: count the outcome rows applied."""
     from bridge.cli.run import use_dev_environment
     from bridge.pipeline.config import load_run_config
     from bridge.pipeline.runner import Bridge, prepare
@@ -161,12 +219,7 @@ def child_full(direction: Direction, rows: int, home: Path, workdir: Path) -> No
     def when_streaming(running: Bridge) -> None:
         totals = running.pipelines[0].direction.totals
         _report(event="ready")
-        cpu = time.process_time()
-        while totals.applied < rows:
-            time.sleep(0.01)
-        last = time.monotonic()
-        spent["process_cpu"] = time.process_time() - cpu
-        _report(event="done", last=last, count=totals.applied, **spent, **_memory())
+        _measure(lambda: totals.applied, warmup, rows, spent=spent)
         running.request_stop()
 
     bridge.run(on_ready=when_streaming)
@@ -199,7 +252,9 @@ def _time_the_stages(direction: Any) -> dict[str, float]:
 class Child:
     """A benchmark child process speaking one JSON object per line on stdout."""
 
-    def __init__(self, mode: str, direction: Direction, rows: int, home: Path) -> None:
+    def __init__(
+        self, mode: str, direction: Direction, rows: int, warmup: int, home: Path
+    ) -> None:
         workdir = home / "bench"
         workdir.mkdir(parents=True, exist_ok=True)
         command = [
@@ -211,6 +266,8 @@ class Child:
             direction.pipeline,
             "--rows",
             str(rows),
+            "--warmup",
+            str(warmup),
             "--home",
             str(home),
         ]
@@ -244,22 +301,32 @@ def _target(env: DevEnv, direction: Direction) -> sa.Engine:
     return _engine(env, "mysql" if direction.source_side == "postgres" else "postgres")
 
 
-def insert_all(engine: sa.Engine, direction: Direction, rows: int, batch: int) -> None:
-    for start in range(0, rows, batch):
-        numbers = range(start, min(start + batch, rows))
-        insert_rows(engine, direction.source_table, [direction.row(n) for n in numbers])
+def insert_all(
+    engine: sa.Engine, direction: Direction, numbers: range, batch: int = 1000
+) -> None:
+    """Insert the rows numbered *numbers* in transactions of *batch* rows."""
+    for start in range(numbers.start, numbers.stop, batch):
+        chunk = range(start, min(start + batch, numbers.stop))
+        insert_rows(engine, direction.source_table, [direction.row(n) for n in chunk])
+
+
+def warm_up(child: Child, source: sa.Engine, direction: Direction, warmup: int) -> None:
+    """Stream *warmup* rows through the child and wait until it has handled them."""
+    child.expect("ready")
+    insert_all(source, direction, range(warmup))
+    child.expect("warm")
 
 
 def throughput(
-    env: DevEnv, mode: str, direction: Direction, rows: int
+    env: DevEnv, mode: str, direction: Direction, rows: int, warmup: int
 ) -> dict[str, Any]:
-    """Rows per second from the first insert to the last row handled."""
-    child = Child(mode, direction, rows, env.home)
+    """Rows per second from the first measured insert to the last row handled."""
+    child = Child(mode, direction, rows, warmup, env.home)
     source = _engine(env, direction.source_side)
     try:
-        child.expect("ready")
+        warm_up(child, source, direction, warmup)
         started = time.monotonic()
-        insert_all(source, direction, rows, batch=1000)
+        insert_all(source, direction, range(warmup, warmup + rows))
         done = child.expect("done")
     finally:
         child.finish()
@@ -269,18 +336,18 @@ def throughput(
 
 
 def latency(
-    env: DevEnv, direction: Direction, rate: int, seconds: int
+    env: DevEnv, direction: Direction, rate: int, seconds: int, warmup: int
 ) -> dict[str, Any]:
     """Commit-to-apply latency while feeding *rate* rows/s in 100 ms ticks."""
     per_tick = rate // 10
     ticks = seconds * 10
     rows = per_tick * ticks
-    child = Child("full", direction, rows, env.home)
+    child = Child("full", direction, rows, warmup, env.home)
     source = _engine(env, direction.source_side)
     committed: dict[str, float] = {}
     try:
-        child.expect("ready")
-        committed = _feed(source, direction, per_tick, ticks)
+        warm_up(child, source, direction, warmup)
+        committed = _feed(source, direction, warmup, per_tick, ticks)
         done = child.expect("done")
     finally:
         child.finish()
@@ -296,14 +363,15 @@ def latency(
 
 
 def _feed(
-    engine: sa.Engine, direction: Direction, per_tick: int, ticks: int
+    engine: sa.Engine, direction: Direction, first: int, per_tick: int, ticks: int
 ) -> dict[str, float]:
     """Commit *per_tick* rows every 100 ms; the wall-clock commit time of each key."""
     committed: dict[str, float] = {}
     key = "xf_bh" if direction.source_side == "postgres" else "REPAIRNO"
     next_tick = time.monotonic()
     for tick in range(ticks):
-        rows = [direction.row(tick * per_tick + i) for i in range(per_tick)]
+        start = first + tick * per_tick
+        rows = [direction.row(n) for n in range(start, start + per_tick)]
         insert_rows(engine, direction.source_table, rows)
         # Wall clock: the bridge stamps its applied time with the wall clock too.
         now = time.time()
@@ -350,18 +418,27 @@ def fresh_demo(env: DevEnv) -> Iterator[None]:
 STAGES = ("raw", "full", "latency")
 
 
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def run_benchmarks(
     rows: int,
     rate: int,
     seconds: int,
     names: Sequence[str],
     stages: Sequence[str] = STAGES,
+    *,
+    warmup: int = 20_000,
 ) -> None:
     from bridge.demo.lock import demo_lock
     from bridge.devenv.api import ensure_up
 
     env = ensure_up()
-    print(f"bench_pipeline {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {rows} rows")
+    print(
+        f"bench_pipeline {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {rows} rows "
+        f"after {warmup} warm-up rows, load average {_load()}"
+    )
     with demo_lock(env.home):
         for name in names:
             direction = BY_NAME[name]
@@ -369,9 +446,9 @@ def run_benchmarks(
             for stage in stages:
                 with fresh_demo(env):
                     if stage == "latency":
-                        results[stage] = latency(env, direction, rate, seconds)
+                        results[stage] = latency(env, direction, rate, seconds, warmup)
                     else:
-                        results[stage] = throughput(env, stage, direction, rows)
+                        results[stage] = throughput(env, stage, direction, rows, warmup)
                 log.info("%s %s: %s", name, stage, results[stage])
             _print(direction, results, rate)
 
@@ -385,6 +462,8 @@ def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) 
         print(
             f"  full pipeline   {full['rate']:8.0f} rows/s  ({full['seconds']:.2f} s)"
         )
+    if raw is not None:
+        print(f"    process CPU {raw['process_cpu']:.2f} s")
     if full is not None:
         handler, decode_map = full["handler"], full["decode_map"]
         print(
@@ -392,6 +471,10 @@ def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) 
             f"decode+map {decode_map:.2f} s, apply {handler - decode_map:.2f} s; "
             f"process CPU {full['process_cpu']:.2f} s"
         )
+    for stage, result in (("Debezium alone", raw), ("full pipeline", full)):
+        if result is not None:
+            busiest = ", ".join(f"{n} {s:.1f}" for n, s in result["threads"].items())
+            print(f"    CPU s by thread, {stage}: {busiest}")
     if raw is not None and full is not None:
         ratio = full["rate"] / raw["rate"]
         print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
@@ -412,6 +495,9 @@ def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument(
+        "--warmup", type=int, default=20_000, help="rows streamed before measuring"
+    )
     parser.add_argument("--rate", type=int, default=1000, help="latency feed rows/s")
     parser.add_argument("--seconds", type=int, default=30, help="latency feed time")
     parser.add_argument("--pipeline", choices=sorted(BY_NAME), action="append")
@@ -424,9 +510,11 @@ def main() -> None:
     if args.child is not None:
         direction = BY_NAME[args.pipeline[0]]
         if args.child == "raw":
-            child_raw(direction, args.rows, args.home)
+            child_raw(direction, args.rows, args.warmup, args.home)
         else:
-            child_full(direction, args.rows, args.home, args.home / "bench")
+            child_full(
+                direction, args.rows, args.warmup, args.home, args.home / "bench"
+            )
         return
     run_benchmarks(
         args.rows,
@@ -434,6 +522,7 @@ def main() -> None:
         args.seconds,
         args.pipeline or list(BY_NAME),
         args.stage or STAGES,
+        warmup=args.warmup,
     )
 
 
