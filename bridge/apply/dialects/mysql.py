@@ -9,12 +9,14 @@ unique key is never rewritten. Such a collision is found before the write (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from pymysql.cursors import RE_INSERT_VALUES, Cursor
 from sqlalchemy import event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine
@@ -22,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
 from bridge.apply.dialects import TargetDialect, register
+from bridge.apply.dialects.mysql_literal import BatchTemplate, literal_renderer
 from bridge.apply.errors import ErrorKind
 from bridge.apply.policy import ConflictKind, ConflictPolicy
 
@@ -60,8 +63,20 @@ ROW_CODES = frozenset(
 )  # fmt: skip
 
 
+# The statements carry their values as text: PyMySQL must not %-format them.
+_NO_PARAMETERS = {"no_parameters": True}
+
+_VALUE_MARK = re.compile(r"%\(cb_value_(\d+)\)s")
+
+
 class MySqlTarget(TargetDialect):
     name = "mysql"
+
+    max_statement_bytes = Cursor.max_stmt_length
+    """Upper bound of one batch statement, the one PyMySQL's ``executemany`` keeps."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[Any, ...], BatchTemplate | None] = {}
 
     def configure_engine(self, engine: Engine) -> None:
         event.listen(engine, "connect", _set_session)
@@ -107,6 +122,64 @@ class MySqlTarget(TargetDialect):
             [(name, sa.func.if_(guard, new[name], table.c[name])) for name in updated]
         )
 
+    def write_upserts(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key_columns: Sequence[str],
+        columns: Sequence[str],
+        policy: ConflictPolicy,
+    ) -> None:
+        template = self._template(connection, table, key_columns, columns, policy)
+        if template is None:
+            super().write_upserts(
+                connection,
+                table,
+                rows,
+                key_columns=key_columns,
+                columns=columns,
+                policy=policy,
+            )
+            return
+
+        driver: Any = connection.connection.dbapi_connection
+        render = literal_renderer(driver.escape, self.bind_value)
+        texts = template.row_texts(rows, render, self.bind_value)
+        for sql in template.statements(
+            texts, self.max_statement_bytes, driver.encoding
+        ):
+            _execute(connection, sql, template)
+
+    def _template(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        key_columns: Sequence[str],
+        columns: Sequence[str],
+        policy: ConflictPolicy,
+    ) -> BatchTemplate | None:
+        """The batch form of :meth:`upsert`, or ``None`` to keep ``executemany``."""
+        dialect = connection.dialect
+        cache_key = (dialect, table, tuple(key_columns), tuple(columns), policy)
+        if cache_key in self._templates:
+            return self._templates[cache_key]
+
+        template = None
+        if dialect.driver == "pymysql":
+            upsert = self.upsert(table, key_columns, columns, policy)
+            template = _batch_template(dialect, table, upsert, columns)
+        if template is None:
+            log.warning(
+                "upserts into %s stay on executemany: driver %s or statement form "
+                "not understood by the batch writer",
+                table.fullname,
+                dialect.driver,
+            )
+        self._templates[cache_key] = template
+        return template
+
     def classify(self, exc: DBAPIError) -> tuple[ErrorKind, str | None]:
         args = getattr(exc.orig, "args", ())
         code = args[0] if args and isinstance(args[0], int) else None
@@ -128,6 +201,46 @@ class MySqlTarget(TargetDialect):
         if isinstance(value, UUID):
             return str(value)
         return value
+
+
+def _batch_template(
+    dialect: sa.Dialect, table: sa.Table, upsert: Insert, columns: Sequence[str]
+) -> BatchTemplate | None:
+    # Compiled by SQLAlchemy and split by PyMySQL's own pattern, as executemany split
+    # it: the batch statement is the same statement, only with the values written in.
+    marked = upsert.values(
+        {
+            name: sa.bindparam(f"cb_value_{index}", type_=table.c[name].type)
+            for index, name in enumerate(columns)
+        }
+    )
+    sql = marked.compile(dialect=dialect).string
+    split = RE_INSERT_VALUES.match(sql)
+    if split is None:
+        return None
+
+    order = [columns[int(index)] for index in _VALUE_MARK.findall(split.group(2))]
+    if sorted(order) != sorted(columns):
+        return None
+    processors = tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in order
+    )
+    # Percent signs in identifiers are doubled for the driver's %-formatting, which
+    # a statement sent without parameters does not undergo.
+    prefix = split.group(1) % ()
+    suffix = (split.group(3) or "") % ()
+    return BatchTemplate(prefix, suffix, tuple(order), processors)
+
+
+def _execute(connection: Connection, sql: str, template: BatchTemplate) -> None:
+    try:
+        connection.exec_driver_sql(sql, execution_options=_NO_PARAMETERS)
+    except DBAPIError as exc:
+        # The statement holds every value of the batch; tracebacks and logs get its
+        # shape instead (the driver's message still names the row).
+        exc.statement = f"{template.prefix}(..)..{template.suffix}"
+        raise
 
 
 def _set_session(dbapi_connection: Any, _record: Any) -> None:
