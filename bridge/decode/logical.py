@@ -191,8 +191,21 @@ def _decimal_text(value: Any) -> Decimal:
 # --- dates and times -------------------------------------------------------------
 
 
+# Days repeat across the rows of a stream (decision dates): a bounded cache of the
+# date objects (immutable, so shared safely) saves the ordinal arithmetic.
+_DAYS: dict[int, date] = {}
+_DAYS_LIMIT = 4096
+
+
 def _date_from_days(value: Any) -> date:
-    return date.fromordinal(_EPOCH_ORDINAL + _integer(value))
+    if value.__class__ is int:
+        cached = _DAYS.get(value)
+        if cached is not None:
+            return cached
+    day = date.fromordinal(_EPOCH_ORDINAL + _integer(value))
+    if len(_DAYS) < _DAYS_LIMIT:
+        _DAYS[value] = day
+    return day
 
 
 def _wall_clock(micros: int) -> datetime:
