@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymysql.connections import Connection
 from pymysql.constants import SERVER_STATUS
 
@@ -179,3 +181,31 @@ def test_a_row_larger_than_the_bound_is_sent_alone() -> None:
 def test_byte_length_counts_utf8_bytes() -> None:
     assert byte_length("ab", "utf8") == 2
     assert byte_length("路\U00020000😀", "utf8") == 11
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(),
+    st.binary(max_size=64),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, no_backslash_escapes=st.booleans())
+def test_any_value_renders_as_pymysql_escapes_it(
+    value: Any, no_backslash_escapes: bool
+) -> None:
+    flag = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+    status = flag if no_backslash_escapes else 0
+    connection = unconnected(status)
+    render = literal_renderer(connection.escape, MYSQL.bind_value)
+
+    assert render(value) == connection.escape(MYSQL.bind_value(value))
