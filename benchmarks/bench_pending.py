@@ -3,8 +3,8 @@
 One source transaction of N demo-like staging rows arrives in batches (Debezium's
 ``max.batch.size``). It goes once through :meth:`Applier.apply_batch` per batch (the
 transaction becomes visible part by part) and once through
-:class:`bridge.apply.pending.TransactionHold`: every batch but the last stores its
-events in ``bridge.pending_event``, the last one (with the END) applies them all.
+:class:`bridge.apply.pending.TransactionHold`: every batch but the last is held in
+memory, the last one (with the END) applies them all in one target transaction.
 Prints rows/s of both and the ratio hold / plain; then the same for N one-row
 transactions, each complete within its batch (the common case: only the look-up of
 held transactions is added).

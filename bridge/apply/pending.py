@@ -1,40 +1,43 @@
-"""Whole source transactions on the embedded path: hold the open tail in the target.
+"""Whole source transactions on the embedded path: hold the open tail, unacknowledged.
 
-The embedded engine hands over batches of at most ``max.batch.size`` records and
-counts a batch as processed once the handler returns, so a source transaction cut by
-a batch boundary would otherwise reach the staging table in two target transactions,
-and a reader could see half of it. Holding the tail in memory is not safe either:
-Debezium already considers it processed, so a crash would lose it.
+The embedded engine hands over batches of at most ``max.batch.size`` records, so a
+source transaction cut by a batch boundary would otherwise reach the staging table in
+two target transactions, and a reader could see half of it.
 
 With ``provide.transaction.metadata=true`` each change event names its transaction
 and an END marker says when the transaction is complete. :class:`TransactionHold`
-runs one batch as one target transaction:
+applies a batch as one target transaction up to where the transaction still open at
+its end begins. That tail stays in memory and is *not acknowledged* to Debezium: the
+handler tells the capture stage how many of the newest records it holds back
+(:meth:`bridge.pipeline.direction.Direction.__call__`), so their offsets are not
+flushed, and the checkpoint stops before the tail too. A crash or a stop loses only
+memory: the tail is delivered again. When the END arrives, the tail is applied ahead
+of the batch that brought it, in that batch's target transaction:
 
 1. lock the checkpoint and drop the redelivered events it covers;
-2. release the held events of every transaction that is complete now, in their
-   delivery order, ahead of the batch's own events;
-3. apply the complete part; store the events of the still open transaction in
-   ``bridge.pending_event`` (typed JSON, :mod:`bridge.apply.eventjson`);
-4. move the checkpoint past everything seen, held events included: they are stored.
+2. put the held tail in front of the batch's events and find the open transaction;
+3. apply everything before the open transaction's first event, hold the rest;
+4. move the checkpoint to the last applied event, never into the held tail.
 
-A crash before the commit leaves everything as it was and the batch comes again; a
-crash after it finds the held events stored and their redelivery covered by the
-checkpoint. Nothing is lost or applied twice.
-
-Which transactions are complete. A source delivers transactions one after another
+Which transaction is open. A source delivers transactions one after another
 (PostgreSQL's pgoutput and the MySQL binlog both send a transaction whole at its
-commit), so at the end of a batch at most one transaction can still be open: the
-one the last tracked event belongs to, unless its END is in the batch. Every other
-held transaction is complete, and if its END never came (lost by a connector restart
-between the last event and the END, or by turning the metadata off) the arrival of
-a later transaction proves it complete; it is applied with a WARNING. Events without
-transaction metadata (snapshot reads, connectors without the setting) are applied at
-once, as before. A transaction held longer than ``warn_after`` is reported at
-WARNING on every batch until it completes.
+commit), so at the end of a batch at most one transaction can be open: the one the
+last tracked event belongs to, unless its END is in the batch. Whatever follows that
+transaction's first event is held with it (events without metadata included), so
+the checkpoint never passes a held event. If an END never comes (lost by a connector
+restart between the last event and the END, or by turning the metadata off), the
+arrival of a later transaction proves the tail complete; it is applied with a
+WARNING. Events without transaction metadata (snapshot reads) are applied at once
+unless they follow an open transaction. A tail held longer than ``warn_after`` is
+reported at WARNING on every batch until it completes.
 
-NOTE: a released transaction is loaded and applied whole, so memory grows with the
-largest source transaction (about 50 MB per 10,000 demo-sized events); a bound that
-applies a giant transaction in parts would give up the guarantee, so none is set.
+Earlier versions stored the tail in ``bridge.pending_event`` and moved the
+checkpoint past it; the first batch of a run applies such stored events ahead of
+everything and deletes them, so an upgrade loses nothing.
+
+NOTE: the tail is held in memory, so memory grows with the largest source
+transaction (about 3 KB per demo-sized event); a bound that applied a giant
+transaction in parts would give up the guarantee, so none is set.
 """
 
 from __future__ import annotations
@@ -49,15 +52,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bridge.apply.applier import Applier, ApplyReport, translate_errors
-from bridge.apply.dialects import dialect_for
-from bridge.apply.eventjson import event_from_json, event_to_json
+from bridge.apply.eventjson import event_from_json
 from bridge.apply.faults import fault_point
 from bridge.apply.retry import run_with_retries
 from bridge.apply.schema import pending_event
 from bridge.checkpoint import read_checkpoint, write_checkpoint
 from bridge.checkpoint.ordering import unapplied
 from bridge.decode.markers import TransactionMarker
-from bridge.events import ChangeEvent
+from bridge.events import ChangeEvent, SourcePosition
 from bridge.map.results import MapResult
 
 log = logging.getLogger(__name__)
@@ -67,43 +69,28 @@ DEFAULT_WARN_AFTER = timedelta(minutes=5)
 Remap = Callable[[ChangeEvent], MapResult]
 
 
-@dataclass(frozen=True, slots=True)
-class HeldTransaction:
-    """The held events of one transaction, as stored."""
-
-    transaction_id: str
-    events: int
-    first_seq: int
-    last_seq: int
-    held_since: datetime
-
-
 @dataclass(slots=True)
 class HoldPlan:
-    """What one batch does: release stored transactions, apply, hold."""
+    """What one batch does: apply the complete head, hold the open tail."""
 
-    release: list[str] = field(default_factory=list)
     apply: list[MapResult] = field(default_factory=list)
     hold: list[MapResult] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Settled:
-    """The results to apply now (released ones first) and how many were held."""
-
-    apply: list[MapResult]
-    held: int
-    released: int
+    open_transaction: str | None = None
 
 
 @dataclass(slots=True)
 class HeldBatch:
-    """One committed batch: its report and the results it applied."""
+    """One committed batch: its report, the results it applied, and the tail held.
+
+    ``held`` counts the events held in memory after the batch, ``released`` the
+    events held by earlier batches that this one applied.
+    """
 
     report: ApplyReport
     applied: list[MapResult]
     held: int = 0
     released: int = 0
+    open_transaction: str | None = None
 
 
 def tracked(result: MapResult) -> bool:
@@ -113,131 +100,63 @@ def tracked(result: MapResult) -> bool:
 
 
 def plan_hold(
-    held: Sequence[HeldTransaction],
-    fresh: Sequence[MapResult],
+    window: Sequence[MapResult],
     markers: Sequence[TransactionMarker],
     *,
     tracking: bool = True,
 ) -> HoldPlan:
-    """Split a batch into what applies now and what waits for its END.
+    """Split *window* (the held tail, then the batch's fresh results, in delivery
+    order) into what applies now and what waits for its END.
 
-    *held* are the stored transactions in delivery order, *fresh* the batch's results
-    not yet applied, *markers* its BEGIN/END records. Without *tracking* (the
-    connector no longer sends transaction metadata) nothing waits.
+    *markers* are the batch's BEGIN/END records. Without *tracking* (the connector
+    no longer sends transaction metadata) nothing waits.
     """
-    ended = {m.transaction_id for m in markers if m.status == "END"}
-    open_id = _last_tracked_id(held, fresh) if tracking else None
-    if open_id in ended:
-        open_id = None
-
-    plan = HoldPlan(
-        release=[t.transaction_id for t in held if t.transaction_id != open_id]
-    )
-    for result in fresh:
-        if _belongs(result, open_id):
-            plan.hold.append(result)
-        else:
-            plan.apply.append(result)
-    return plan
+    open_id = _open_transaction(window, markers) if tracking else None
+    if open_id is None:
+        return HoldPlan(apply=list(window))
+    start = next(n for n, r in enumerate(window) if _belongs(r, open_id))
+    return HoldPlan(list(window[:start]), list(window[start:]), open_id)
 
 
-def _belongs(result: MapResult, transaction_id: str | None) -> bool:
-    return (
-        transaction_id is not None
-        and tracked(result)
-        and result.event.transaction_id == transaction_id
-    )
-
-
-def _last_tracked_id(
-    held: Sequence[HeldTransaction], fresh: Sequence[MapResult]
+def _open_transaction(
+    window: Sequence[MapResult], markers: Sequence[TransactionMarker]
 ) -> str | None:
-    for result in reversed(fresh):
+    for result in reversed(window):
         if tracked(result):
-            return result.event.transaction_id
-    return held[-1].transaction_id if held else None
+            transaction_id = result.event.transaction_id
+            ended = any(
+                m.status == "END" and m.transaction_id == transaction_id
+                for m in markers
+            )
+            return None if ended else transaction_id
+    return None
+
+
+def _belongs(result: MapResult, transaction_id: str) -> bool:
+    return tracked(result) and result.event.transaction_id == transaction_id
 
 
 class PendingStore:
-    """``bridge.pending_event``: reads and writes inside the caller's transaction."""
+    """``bridge.pending_event``, where earlier versions stored held tails."""
 
-    def held(self, connection: Connection, pipeline: str) -> list[HeldTransaction]:
-        """The held transactions of *pipeline*, oldest first."""
+    def drain(self, connection: Connection, pipeline: str) -> list[ChangeEvent]:
+        """Delete and return the stored events of *pipeline*, in delivery order."""
         table = pending_event
         query = (
-            sa.select(
-                table.c.transaction_id,
-                sa.func.count().label("events"),
-                sa.func.min(table.c.seq).label("first_seq"),
-                sa.func.max(table.c.seq).label("last_seq"),
-                sa.func.min(table.c.held_at).label("held_since"),
-            )
+            sa.select(table.c.event)
             .where(table.c.pipeline == pipeline)
-            .group_by(table.c.transaction_id)
-            .order_by(sa.func.min(table.c.seq))
+            .order_by(table.c.seq)
         )
-        return [
-            HeldTransaction(
-                row.transaction_id,
-                row.events,
-                row.first_seq,
-                row.last_seq,
-                _aware(row.held_since),
-            )
-            for row in connection.execute(query)
-        ]
+        events = [event_from_json(row.event) for row in connection.execute(query)]
+        if events:
+            connection.execute(table.delete().where(table.c.pipeline == pipeline))
+        return events
 
-    def load(
-        self, connection: Connection, pipeline: str, transaction_ids: Sequence[str]
-    ) -> list[ChangeEvent]:
-        """The held events of *transaction_ids*, in delivery order."""
-        if not transaction_ids:
-            return []
-        query = (
-            sa.select(pending_event.c.event)
-            .where(
-                pending_event.c.pipeline == pipeline,
-                pending_event.c.transaction_id.in_(transaction_ids),
-            )
-            .order_by(pending_event.c.seq)
-        )
-        return [event_from_json(row.event) for row in connection.execute(query)]
 
-    def hold(
-        self,
-        connection: Connection,
-        pipeline: str,
-        events: Sequence[ChangeEvent],
-        first_seq: int,
-    ) -> None:
-        if not events:
-            return
-        now = dialect_for(connection.dialect.name).bind_value(datetime.now(UTC))
-        connection.execute(
-            pending_event.insert(),
-            [
-                {
-                    "pipeline": pipeline,
-                    "seq": first_seq + n,
-                    "transaction_id": event.transaction_id,
-                    "event": event_to_json(event),
-                    "held_at": now,
-                }
-                for n, event in enumerate(events)
-            ],
-        )
-
-    def release(
-        self, connection: Connection, pipeline: str, transaction_ids: Sequence[str]
-    ) -> None:
-        if not transaction_ids:
-            return
-        connection.execute(
-            pending_event.delete().where(
-                pending_event.c.pipeline == pipeline,
-                pending_event.c.transaction_id.in_(transaction_ids),
-            )
-        )
+@dataclass(slots=True)
+class _Outcome:
+    batch: HeldBatch
+    hold: list[MapResult]
 
 
 class TransactionHold:
@@ -252,13 +171,20 @@ class TransactionHold:
         tracking: bool = True,
     ) -> None:
         """Without *tracking* (a connector without transaction metadata) the first
-        batch applies whatever an earlier run held, and later ones go straight to
-        the applier."""
+        batch drains what an earlier version stored, and later ones go straight
+        to the applier."""
         self._applier = applier
         self._store = store or PendingStore()
         self.warn_after = warn_after
         self.tracking = tracking
+        self._held: list[MapResult] = []
+        self._held_since: datetime | None = None
         self._drained = False
+
+    @property
+    def held(self) -> int:
+        """Events held in memory, waiting for their transaction's END."""
+        return len(self._held)
 
     def apply_batch(
         self,
@@ -268,14 +194,18 @@ class TransactionHold:
         remap: Remap,
     ) -> HeldBatch:
         """Apply *results* in one target transaction; return after the commit."""
-        if self._drained:
+        if self._drained and not self.tracking:
             return HeldBatch(self._applier.apply_batch(pipeline, results), [*results])
-        batch = run_with_retries(
+        self._warn_if_old(pipeline)
+        outcome = run_with_retries(
             lambda: self._apply_once(pipeline, results, markers, remap),
             self._applier.retry,
             f"batch of {len(results)} events for pipeline {pipeline}",
         )
         fault_point("after_commit")
+        self._keep(outcome.hold)
+        self._drained = True
+        batch = outcome.batch
         report = batch.report
         # A batch that only moved the position (heartbeats, filtered rows) is not news.
         busy = report.applied or report.dead_lettered or report.parked or batch.held
@@ -294,7 +224,6 @@ class TransactionHold:
             batch.released,
             report.position,
         )
-        self._drained = not self.tracking
         return batch
 
     def _apply_once(
@@ -303,21 +232,47 @@ class TransactionHold:
         results: Sequence[MapResult],
         markers: Sequence[TransactionMarker],
         remap: Remap,
-    ) -> HeldBatch:
+    ) -> _Outcome:
+        # Runs again on a retry: nothing here changes self until the commit.
         with self._transaction(pipeline) as connection:
             stored = read_checkpoint(connection, pipeline, lock=True)
-            fresh, position = unapplied(results, stored.position if stored else None)
-            settled = self.settle(connection, pipeline, fresh, markers, remap)
+            checkpoint = stored.position if stored else None
+            fresh, _ = unapplied(results, checkpoint)
+            drained = self._drain(connection, pipeline, remap)
+            plan = self.settle(pipeline, fresh, markers)
             report = self._applier.apply_in(
-                connection, pipeline, settled.apply, positions=False
+                connection, pipeline, drained + plan.apply, positions=False
             )
             report.skipped = len(results) - len(fresh)
-            report.position = position
-            if position is not None and (stored is None or position != stored.position):
-                write_checkpoint(connection, pipeline, position)
+            report.position = _last_position(checkpoint, plan.apply)
+            if report.position is not None and report.position != checkpoint:
+                write_checkpoint(connection, pipeline, report.position)
             fault_point("after_checkpoint")
-            return HeldBatch(report, settled.apply, settled.held, settled.released)
+            released = min(len(self._held), len(plan.apply))
+            batch = HeldBatch(
+                report,
+                drained + plan.apply,
+                held=len(plan.hold),
+                released=released + len(drained),
+                open_transaction=plan.open_transaction,
+            )
+            return _Outcome(batch, plan.hold)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drain(
+        self, connection: Connection, pipeline: str, remap: Remap
+    ) -> list[MapResult]:
+        if self._drained:
+            return []
+        events = self._store.drain(connection, pipeline)
+        if events:
+            log.warning(
+                "pipeline %s: applying %s events an earlier version held in "
+                "bridge.pending_event",
+                pipeline,
+                len(events),
+            )
+        return [remap(event) for event in events]
 
     @contextmanager
     def _transaction(self, pipeline: str) -> Iterator[Connection]:
@@ -331,91 +286,90 @@ class TransactionHold:
 
     def settle(
         self,
-        connection: Connection,
         pipeline: str,
         fresh: Sequence[MapResult],
         markers: Sequence[TransactionMarker],
-        remap: Remap,
-    ) -> Settled:
-        """Store the open tail, release complete transactions; return what applies."""
-        held = self._store.held(connection, pipeline)
-        self._warn_if_old(pipeline, held)
-        plan = plan_hold(held, fresh, markers, tracking=self.tracking)
-        released = self._store.load(connection, pipeline, plan.release)
-        self._check_counts(pipeline, held, plan, released, markers)
+    ) -> HoldPlan:
+        """The plan for *fresh* behind the held tail; warns about what it finds.
 
-        self._store.release(connection, pipeline, plan.release)
-        next_seq = held[-1].last_seq + 1 if held else 1
-        self._store.hold(connection, pipeline, [r.event for r in plan.hold], next_seq)
-        return Settled(
-            [remap(event) for event in released] + plan.apply,
-            held=len(plan.hold),
-            released=len(released),
-        )
+        Pure: the held tail changes only once the batch has committed.
+        """
+        plan = plan_hold([*self._held, *fresh], markers, tracking=self.tracking)
+        self._check_counts(pipeline, plan, markers)
+        return plan
 
-    def _warn_if_old(self, pipeline: str, held: Sequence[HeldTransaction]) -> None:
-        now = datetime.now(UTC)
-        for transaction in held:
-            age = now - transaction.held_since
-            if age > self.warn_after:
-                log.warning(
-                    "pipeline %s: %s events of source transaction %s held for %s s "
-                    "waiting for its END; they are applied when it or a later "
-                    "transaction arrives",
-                    pipeline,
-                    transaction.events,
-                    transaction.transaction_id,
-                    int(age.total_seconds()),
-                )
+    def _keep(self, hold: list[MapResult]) -> None:
+        if not hold:
+            self._held_since = None
+        elif not self._held or self._held[0] is not hold[0]:
+            self._held_since = datetime.now(UTC)
+        self._held = hold
+
+    def _warn_if_old(self, pipeline: str) -> None:
+        if self._held_since is None:
+            return
+        age = datetime.now(UTC) - self._held_since
+        if age > self.warn_after:
+            log.warning(
+                "pipeline %s: %s events of source transaction %s held for %s s "
+                "waiting for its END; they are applied when it or a later "
+                "transaction arrives",
+                pipeline,
+                len(self._held),
+                self._held[0].event.transaction_id,
+                int(age.total_seconds()),
+            )
 
     def _check_counts(
         self,
         pipeline: str,
-        held: Sequence[HeldTransaction],
         plan: HoldPlan,
-        released: Sequence[ChangeEvent],
         markers: Sequence[TransactionMarker],
     ) -> None:
         ends = {m.transaction_id: m for m in markers if m.status == "END"}
-        counts = _event_counts(released, plan.apply)
-        for transaction in held:
-            if transaction.transaction_id not in plan.release:
-                continue
-            end = ends.get(transaction.transaction_id)
+        counts = _event_counts(plan.apply)
+        released = {
+            r.event.transaction_id or "" for r in self._held if tracked(r)
+        }
+        for transaction_id in sorted(released & counts.keys()):
+            end = ends.get(transaction_id)
             if end is None:
                 log.warning(
                     "pipeline %s: source transaction %s ended without an END record "
                     "(%s); its %s held events are applied",
                     pipeline,
-                    transaction.transaction_id,
+                    transaction_id,
                     "a later transaction arrived"
                     if self.tracking
                     else "the connector no longer sends transaction metadata",
-                    transaction.events,
+                    counts[transaction_id],
                 )
-            elif end.event_count is not None and (
-                counts.get(end.transaction_id, 0) != end.event_count
-            ):
+        for transaction_id, end in ends.items():
+            if end.event_count is None or transaction_id not in counts:
+                continue
+            if counts[transaction_id] != end.event_count:
                 log.warning(
                     "pipeline %s: source transaction %s ended with %s events but "
                     "%s reached the bridge; they are applied as they are",
                     pipeline,
-                    end.transaction_id,
+                    transaction_id,
                     end.event_count,
-                    counts.get(end.transaction_id, 0),
+                    counts[transaction_id],
                 )
 
 
-def _event_counts(
-    released: Sequence[ChangeEvent], applied: Sequence[MapResult]
-) -> Mapping[str, int]:
+def _event_counts(applied: Sequence[MapResult]) -> Mapping[str, int]:
     counts: dict[str, int] = {}
-    events = [*released, *(r.event for r in applied if tracked(r))]
-    for event in events:
-        if event.transaction_id is not None:
-            counts[event.transaction_id] = counts.get(event.transaction_id, 0) + 1
+    for result in applied:
+        transaction_id = result.event.transaction_id
+        if tracked(result) and transaction_id is not None:
+            counts[transaction_id] = counts.get(transaction_id, 0) + 1
     return counts
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def _last_position(
+    checkpoint: SourcePosition | None, applied: Sequence[MapResult]
+) -> SourcePosition | None:
+    """The checkpoint once *applied* is committed: the highest position among them."""
+    _, position = unapplied(applied, checkpoint)
+    return position

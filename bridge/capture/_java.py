@@ -14,6 +14,7 @@ import jpype
 JProperties = jpype.JClass("java.util.Properties")
 JDebeziumEngine = jpype.JClass("io.debezium.engine.DebeziumEngine")
 JJsonFormat = jpype.JClass("io.debezium.engine.format.Json")
+JThread = jpype.JClass("java.lang.Thread")
 
 
 def causes(error: Any) -> list[str]:
@@ -53,3 +54,27 @@ class ConnectorCallback:
     @jpype.JOverride  # type: ignore[untyped-decorator]
     def pollingStarted(self) -> None:  # noqa: N802 - the Java method name
         self._on_polling_started()
+
+
+@jpype.JImplements("io.debezium.engine.DebeziumEngine$ChangeConsumer")
+class ChangeConsumer:
+    """Hands each batch and its committer to Python, which acknowledges records.
+
+    An exception stops the engine without acknowledging the batch; the handler
+    keeps it, to be raised in the caller's thread.
+    """
+
+    def __init__(self, on_batch: Callable[[Any, Any], None]) -> None:
+        self._on_batch = on_batch
+
+    @jpype.JOverride  # type: ignore[untyped-decorator]
+    def handleBatch(self, records: Any, committer: Any) -> None:  # noqa: N802
+        try:
+            self._on_batch(records, committer)
+        except Exception:
+            # Interrupting the engine's thread makes it stop and report failure.
+            JThread.currentThread().interrupt()
+
+    @jpype.JOverride  # type: ignore[untyped-decorator]
+    def supportsTombstoneEvents(self) -> bool:  # noqa: N802
+        return True

@@ -1,5 +1,6 @@
-"""A held transaction tail survives SIGKILL at every step of a batch, on both
-targets: never visible half-applied, nothing lost, nothing applied twice."""
+"""A transaction whose tail is held survives SIGKILL at every step of every batch,
+on both targets: never visible half-applied, nothing lost, nothing applied twice;
+and events an earlier version stored in bridge.pending_event are applied first."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from apply_events import upsert
 from sqlalchemy.engine import Engine
 
+from bridge.apply.eventjson import event_to_json
 from bridge.apply.faults import FAULT_VARIABLE, STEPS
 from bridge.apply.schema import pending_event
 from bridge.checkpoint import read_checkpoint
@@ -101,30 +105,49 @@ def state(engine: Engine, pipeline: str, table: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("step", STEPS)
-@pytest.mark.parametrize("crash", [2, 3], ids=["holding", "releasing"])
-@pytest.mark.parametrize("again_from", [1, 0], ids=["from-start", "from-crash"])
+@pytest.mark.parametrize("crash", [1, 2, 3], ids=["first", "holding", "releasing"])
 def test_sigkill_with_a_held_tail_applies_the_transaction_exactly_once(
-    engine: Engine,
-    held_pipeline: str,
-    audited: str,
-    *,
-    step: str,
-    crash: int,
-    again_from: int,
+    engine: Engine, held_pipeline: str, audited: str, *, step: str, crash: int
 ) -> None:
     code = run_child(engine, held_pipeline, audited, first=1, crash=crash, step=step)
     after_crash = state(engine, held_pipeline, audited)
 
-    # Debezium resumes after the last acknowledged batch (so with the crashed one) or
-    # from the start of the transaction; both were seen on both sources.
-    again = again_from or crash
-    run_child(engine, held_pipeline, audited, first=again, crash=0, step="none")
+    # The held tail was never acknowledged, so Debezium delivers the whole
+    # transaction again: from its first batch.
+    run_child(engine, held_pipeline, audited, first=1, crash=0, step="none")
 
     assert code == -signal.SIGKILL
     assert after_crash["rows"] in ([], ROWS)
+    assert after_crash["order"] in (None, (40, 9, 0))
     assert state(engine, held_pipeline, audited) == {
         "rows": ROWS,
         "audit": [(key, 1) for key, _ in ROWS],
+        "held": 0,
+        "order": (40, 9, 0),
+    }
+
+
+def test_events_an_earlier_version_stored_are_applied_first(
+    engine: Engine, held_pipeline: str, audited: str
+) -> None:
+    stored = upsert(audited, (30, 1, 0), {"id": 1, "code": "old"}, transaction_id="t0")
+    with engine.begin() as connection:
+        connection.execute(
+            pending_event.insert().values(
+                pipeline=held_pipeline,
+                seq=1,
+                transaction_id="t0",
+                event=event_to_json(stored.event),
+                held_at=datetime(2026, 12, 1, tzinfo=UTC).replace(tzinfo=None),
+            )
+        )
+
+    run_child(engine, held_pipeline, audited, first=1, crash=0, step="none")
+
+    # Row 1 was written by the stored event, then by the transaction's own upsert.
+    assert state(engine, held_pipeline, audited) == {
+        "rows": ROWS,
+        "audit": [(1, 2)] + [(key, 1) for key, _ in ROWS[1:]],
         "held": 0,
         "order": (40, 9, 0),
     }

@@ -1,22 +1,16 @@
-"""Holding the open tail of a source transaction: the plan, and settling a batch
-against a fake store at the pending-table seam (no database)."""
+"""Holding the open tail of a source transaction: the plan, and batches through a
+TransactionHold whose database step is replaced at its seam (no database)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from bridge.apply.applier import ApplyReport
-from bridge.apply.pending import (
-    HeldBatch,
-    HeldTransaction,
-    TransactionHold,
-    plan_hold,
-)
+from bridge.apply.pending import HeldBatch, TransactionHold, _Outcome, plan_hold
 from bridge.apply.retry import RetrySettings
 from bridge.decode.markers import TransactionMarker
 from bridge.events import ChangeEvent, Operation, SourcePosition
@@ -45,156 +39,68 @@ def end(transaction: str, count: int | None = None) -> TransactionMarker:
     return TransactionMarker("END", transaction, count)
 
 
-def held(transaction: str, events: int, first: int, age: float = 0) -> HeldTransaction:
-    since = datetime.now(UTC) - timedelta(seconds=age)
-    return HeldTransaction(transaction, events, first, first + events - 1, since)
-
-
 def ids(results: Sequence[MapResult]) -> list[int]:
     return [r.event.key["id"] for r in results]
 
 
 def test_the_open_tail_is_held_and_complete_transactions_apply() -> None:
-    fresh = [result(1, "a"), result(2, "a"), result(3, "b"), result(4, "b")]
+    window = [result(1, "a"), result(2, "a"), result(3, "b"), result(4, "b")]
 
-    plan = plan_hold([], fresh, [end("a")])
+    plan = plan_hold(window, [end("a")])
 
-    assert (plan.release, ids(plan.apply), ids(plan.hold)) == ([], [1, 2], [3, 4])
-
-
-def test_end_in_the_batch_releases_the_held_transaction() -> None:
-    plan = plan_hold([held("a", 3, 1)], [result(4, "a")], [end("a", 4)])
-
-    assert (plan.release, ids(plan.apply), plan.hold) == (["a"], [4], [])
+    assert (ids(plan.apply), ids(plan.hold), plan.open_transaction) == (
+        [1, 2],
+        [3, 4],
+        "b",
+    )
 
 
-def test_a_held_transaction_without_end_stays_held() -> None:
-    plan = plan_hold([held("a", 3, 1)], [result(4, "a")], [])
+def test_end_in_the_batch_releases_the_held_tail() -> None:
+    window = [result(1, "a"), result(2, "a"), result(3, "a"), result(4, "a")]
 
-    assert (plan.release, plan.apply, ids(plan.hold)) == ([], [], [4])
+    plan = plan_hold(window, [end("a", 4)])
+
+    assert (ids(plan.apply), plan.hold, plan.open_transaction) == (
+        [1, 2, 3, 4],
+        [],
+        None,
+    )
+
+
+def test_a_transaction_without_end_stays_held() -> None:
+    plan = plan_hold([result(1, "a"), result(2, "a")], [])
+
+    assert (plan.apply, ids(plan.hold), plan.open_transaction) == ([], [1, 2], "a")
 
 
 def test_a_later_transaction_completes_one_whose_end_was_lost() -> None:
-    plan = plan_hold([held("a", 3, 1)], [result(4, "b")], [])
+    window = [result(1, "a"), result(2, "a"), result(3, "b")]
 
-    assert (plan.release, plan.apply, ids(plan.hold)) == (["a"], [], [4])
+    plan = plan_hold(window, [])
 
-
-def test_events_without_metadata_apply_at_once() -> None:
-    fresh = [result(1, "a"), result(2, "snap", tracked=False), result(3, "a")]
-
-    plan = plan_hold([], fresh, [])
-
-    assert (ids(plan.apply), ids(plan.hold)) == ([2], [1, 3])
+    assert (ids(plan.apply), ids(plan.hold)) == ([1, 2], [3])
 
 
-def test_a_batch_of_only_untracked_events_keeps_the_held_transaction() -> None:
-    plan = plan_hold([held("a", 2, 1)], [result(9, None, tracked=False)], [])
-
-    assert (plan.release, ids(plan.apply), plan.hold) == ([], [9], [])
-
-
-class FakeStore:
-    """The pending table in memory: ``rows`` are (seq, transaction, event)."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, str, ChangeEvent]] = []
-        self.held_since = datetime.now(UTC)
-
-    def held(self, connection: Any, pipeline: str) -> list[HeldTransaction]:
-        groups: dict[str, list[int]] = {}
-        for seq, transaction, _ in self.rows:
-            groups.setdefault(transaction, []).append(seq)
-        return [
-            HeldTransaction(t, len(s), min(s), max(s), self.held_since)
-            for t, s in sorted(groups.items(), key=lambda item: min(item[1]))
-        ]
-
-    def load(self, connection: Any, pipeline: str, ids: Sequence[str]) -> list[Any]:
-        return [event for _, t, event in sorted(self.rows) if t in ids]
-
-    def hold(self, connection: Any, pipeline: str, events: Any, first: int) -> None:
-        for n, event in enumerate(events):
-            self.rows.append((first + n, event.transaction_id, event))
-
-    def release(self, connection: Any, pipeline: str, ids: Sequence[str]) -> None:
-        self.rows = [row for row in self.rows if row[1] not in ids]
-
-
-def remap(event: ChangeEvent) -> MapResult:
-    return Filtered(event, REF, "remapped")
-
-
-def hold_with(store: FakeStore) -> TransactionHold:
-    return TransactionHold(None, store=store)  # type: ignore[arg-type]
-
-
-def test_a_transaction_across_three_batches_applies_once_whole() -> None:
-    store = FakeStore()
-    hold = hold_with(store)
-
-    first = hold.settle(None, "p", [result(1, "a"), result(2, "a")], [], remap)  # type: ignore[arg-type]
-    second = hold.settle(None, "p", [result(3, "a")], [], remap)  # type: ignore[arg-type]
-    third = hold.settle(None, "p", [result(4, "a")], [end("a", 4)], remap)  # type: ignore[arg-type]
-
-    assert (first.apply, first.held, second.apply, second.held) == ([], 2, [], 1)
-    assert [s for s, _, _ in store.rows] == []
-    assert ids(third.apply) == [1, 2, 3, 4]
-    assert [r.reason for r in third.apply] == ["remapped"] * 3 + ["test"]  # type: ignore[attr-defined]
-    assert (third.held, third.released) == (0, 3)
-
-
-def test_held_events_keep_their_order_across_batches() -> None:
-    store = FakeStore()
-    hold = hold_with(store)
-
-    hold.settle(None, "p", [result(1, "a")], [], remap)  # type: ignore[arg-type]
-    hold.settle(None, "p", [result(2, "a"), result(3, "a")], [], remap)  # type: ignore[arg-type]
-
-    assert [(seq, e.key["id"]) for seq, _, e in store.rows] == [(1, 1), (2, 2), (3, 3)]
-
-
-def test_count_mismatch_and_lost_end_are_warned(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    store = FakeStore()
-    hold = hold_with(store)
-    hold.settle(None, "p", [result(1, "a"), result(2, "a")], [], remap)  # type: ignore[arg-type]
-
-    with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
-        hold.settle(None, "p", [result(3, "a")], [end("a", 5)], remap)  # type: ignore[arg-type]
-        hold.settle(None, "p", [result(4, "b")], [], remap)  # type: ignore[arg-type]
-        hold.settle(None, "p", [result(5, "c")], [], remap)  # type: ignore[arg-type]
-
-    assert caplog.messages == [
-        "pipeline p: source transaction a ended with 5 events but 3 reached the "
-        "bridge; they are applied as they are",
-        "pipeline p: source transaction b ended without an END record (a later "
-        "transaction arrived); its 1 held events are applied",
+def test_events_without_metadata_apply_at_once_unless_behind_an_open_one() -> None:
+    window = [
+        result(1, None, tracked=False),
+        result(2, "a"),
+        result(3, None, tracked=False),
+        result(4, "a"),
     ]
 
+    open_plan = plan_hold(window, [])
+    ended_plan = plan_hold(window, [end("a")])
 
-def test_events_held_too_long_are_warned(caplog: pytest.LogCaptureFixture) -> None:
-    store = FakeStore()
-    hold = TransactionHold(None, store=store, warn_after=timedelta(minutes=5))  # type: ignore[arg-type]
-    hold.settle(None, "p", [result(1, "a")], [], remap)  # type: ignore[arg-type]
-    store.held_since = datetime.now(UTC) - timedelta(minutes=6, seconds=1)
-
-    with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
-        hold.settle(None, "p", [result(2, "a")], [], remap)  # type: ignore[arg-type]
-
-    assert caplog.messages == [
-        "pipeline p: 1 events of source transaction a held for 361 s waiting for "
-        "its END; they are applied when it or a later transaction arrives"
-    ]
+    # Applying 3 while 2 waits would move the checkpoint past a held event.
+    assert (ids(open_plan.apply), ids(open_plan.hold)) == ([1], [2, 3, 4])
+    assert (ids(ended_plan.apply), ended_plan.hold) == ([1, 2, 3, 4], [])
 
 
-def test_without_tracking_everything_held_is_released() -> None:
-    fresh = [result(9, "b")]
+def test_without_tracking_nothing_waits() -> None:
+    plan = plan_hold([result(1, "a"), result(2, "a")], [], tracking=False)
 
-    plan = plan_hold([held("a", 2, 1)], fresh, [], tracking=False)
-
-    assert (plan.release, ids(plan.apply), plan.hold) == (["a"], [9], [])
+    assert (ids(plan.apply), plan.hold, plan.open_transaction) == ([1, 2], [], None)
 
 
 class PlainApplier:
@@ -210,36 +116,110 @@ class PlainApplier:
         return ApplyReport(applied=len(results))
 
 
-def test_without_tracking_the_first_batch_drains_then_the_applier_takes_over(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+class Hold(TransactionHold):
+    """A TransactionHold whose target transaction is replaced by recording what it
+    would apply (the seam is ``_apply_once``)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(PlainApplier(), **kwargs)  # type: ignore[arg-type]
+        self.applied: list[list[int]] = []
+
+    def _apply_once(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        markers: Sequence[TransactionMarker],
+        remap: object,
+    ) -> _Outcome:
+        plan = self.settle(pipeline, results, markers)
+        self.applied.append(ids(plan.apply))
+        batch = HeldBatch(
+            ApplyReport(),
+            plan.apply,
+            held=len(plan.hold),
+            open_transaction=plan.open_transaction,
+        )
+        return _Outcome(batch, plan.hold)
+
+    def batch(
+        self, *fresh: MapResult, markers: Sequence[TransactionMarker] = ()
+    ) -> HeldBatch:
+        return self.apply_batch("p", fresh, markers, remap)
+
+
+def remap(event: ChangeEvent) -> MapResult:
+    return Filtered(event, REF, "remapped")
+
+
+def test_a_transaction_across_three_batches_applies_once_whole() -> None:
+    hold = Hold()
+
+    first = hold.batch(result(1, "a"))
+    second = hold.batch(result(2, "a"))
+    third = hold.batch(result(3, "a"), result(4, "b"), markers=[end("a", 3)])
+
+    assert hold.applied == [[], [], [1, 2, 3]]
+    assert [(b.held, b.open_transaction) for b in (first, second, third)] == [
+        (1, "a"),
+        (2, "a"),
+        (1, "b"),
+    ]
+    assert hold.held == 1
+
+
+def test_a_failed_batch_keeps_the_held_tail_as_it_was() -> None:
+    """Pins: the tail changed before the commit, so a retried batch lost events."""
+    hold = Hold()
+    hold.batch(result(1, "a"))
+
+    def refuse(*_args: object) -> _Outcome:
+        raise RuntimeError("target gone")
+
+    hold._apply_once = refuse  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="target gone"):
+        hold.apply_batch("p", [result(2, "a")], [end("a")], remap)
+
+    assert hold.held == 1
+
+
+def test_count_mismatch_and_lost_end_are_warned(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = FakeStore()
-    hold_with(store).settle(None, "p", [result(1, "a")], [], remap)  # type: ignore[arg-type]
-    applier = PlainApplier()
-    hold = TransactionHold(applier, store=store, tracking=False)  # type: ignore[arg-type]
-    settled: list[list[int]] = []
-    monkeypatch.setattr(
-        hold,
-        "_apply_once",
-        lambda pipeline, results, markers, remap: _settle_without_db(
-            hold, results, settled
-        ),
-    )
+    hold = Hold()
+    hold.batch(result(1, "a"), result(2, "a"))
 
     with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
-        hold.apply_batch("p", [result(2, None, tracked=False)], [], remap)
-    hold.apply_batch("p", [result(3, None, tracked=False)], [], remap)
+        hold.batch(result(3, "a"), markers=[end("a", 5)])
+        hold.batch(result(4, "b"))
+        hold.batch(result(5, "c"))
 
-    assert (settled, applier.batches, store.rows) == ([[1, 2]], [[3]], [])
+    assert hold.applied == [[], [1, 2, 3], [], [4]]
     assert caplog.messages == [
-        "pipeline p: source transaction a ended without an END record (the connector "
-        "no longer sends transaction metadata); its 1 held events are applied"
+        "pipeline p: source transaction a ended with 5 events but 3 reached the "
+        "bridge; they are applied as they are",
+        "pipeline p: source transaction b ended without an END record (a later "
+        "transaction arrived); its 1 held events are applied",
     ]
 
 
-def _settle_without_db(
-    hold: TransactionHold, results: Sequence[MapResult], settled: list[list[int]]
-) -> HeldBatch:
-    outcome = hold.settle(None, "p", results, [], remap)  # type: ignore[arg-type]
-    settled.append(ids(outcome.apply))
-    return HeldBatch(ApplyReport(), outcome.apply)
+def test_events_held_too_long_are_warned(caplog: pytest.LogCaptureFixture) -> None:
+    hold = Hold(warn_after=timedelta(minutes=5))
+    hold.batch(result(1, "a"))
+    hold._held_since = datetime.now(UTC) - timedelta(minutes=6, seconds=1)
+
+    with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
+        hold.batch(result(2, "a"))
+
+    assert caplog.messages == [
+        "pipeline p: 1 events of source transaction a held for 361 s waiting for "
+        "its END; they are applied when it or a later transaction arrives"
+    ]
+
+
+def test_without_tracking_the_first_batch_drains_then_the_applier_takes_over() -> None:
+    hold = Hold(tracking=False)
+
+    hold.batch(result(1, None, tracked=False))
+    hold.batch(result(2, None, tracked=False))
+
+    assert (hold.applied, hold._applier.batches) == ([[1]], [[2]])  # type: ignore[attr-defined]

@@ -152,3 +152,42 @@ def test_released_events_are_routed_like_fresh_ones() -> None:
     assert hold.remap is not None
     released = hold.remap(event)
     assert (type(released), released.event) == (Filtered, event)
+
+
+class OpenHold(FakeHold):
+    """Reports the transaction named in ``open`` as still open after each batch."""
+
+    def __init__(self, *still_open: str | None) -> None:
+        super().__init__()
+        self.still_open = list(still_open)
+
+    def apply_batch(
+        self,
+        pipeline: str,
+        results: Sequence[MapResult],
+        markers: Sequence[TransactionMarker],
+        remap: Remap,
+    ) -> HeldBatch:
+        batch = super().apply_batch(pipeline, results, markers, remap)
+        batch.open_transaction = self.still_open.pop(0)
+        return batch
+
+
+def test_the_handler_holds_back_the_records_from_the_open_transaction_on() -> None:
+    hold = OpenHold("702", None)  # the tombstone-only batch skips the hold
+    pipeline = direction(hold)
+
+    first = pipeline(
+        [
+            change(1, 701, 100, 1),
+            boundary("END", 701, 100, 1),
+            boundary("BEGIN", 702, 200),
+            change(2, 702, 200, 1),
+        ]
+    )
+    second = pipeline([Record(json.dumps({"id": 2}), None, "cc.s.t")])
+    third = pipeline([change(3, 702, 200, 2), boundary("END", 702, 200, 2)])
+
+    # The BEGIN and the event of 702 wait, then a tombstone behind them, then all
+    # of it is released with the END.
+    assert (first, second, third) == (2, 3, 0)
