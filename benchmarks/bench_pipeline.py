@@ -325,14 +325,30 @@ def throughput(
     source = _engine(env, direction.source_side)
     try:
         warm_up(child, source, direction, warmup)
-        started = time.monotonic()
+        started, machine = time.monotonic(), _machine_cpu()
         insert_all(source, direction, range(warmup, warmup + rows))
         done = child.expect("done")
+        busy = _machine_busy(machine)
     finally:
         child.finish()
         source.dispose()
     seconds = done["last"] - started
-    return {"rate": rows / seconds, "seconds": seconds, **done}
+    return {"rate": rows / seconds, "seconds": seconds, "machine_busy": busy, **done}
+
+
+def _machine_cpu() -> tuple[int, int]:
+    """Busy and total jiffies of all cores since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def _machine_busy(before: tuple[int, int]) -> float:
+    """The share of all cores' time that was busy since *before* (0 to 1): the
+    whole machine, databases and feeder included."""
+    busy, total = _machine_cpu()
+    return (busy - before[0]) / max(total - before[1], 1)
 
 
 def latency(
@@ -475,6 +491,10 @@ def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) 
         if result is not None:
             busiest = ", ".join(f"{n} {s:.1f}" for n, s in result["threads"].items())
             print(f"    CPU s by thread, {stage}: {busiest}")
+            print(
+                f"    machine CPU busy, {stage}: {result['machine_busy']:.0%} of "
+                f"{os.cpu_count()} cores"
+            )
     if raw is not None and full is not None:
         ratio = full["rate"] / raw["rate"]
         print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
