@@ -13,7 +13,8 @@ import jpype
 
 JProperties = jpype.JClass("java.util.Properties")
 JDebeziumEngine = jpype.JClass("io.debezium.engine.DebeziumEngine")
-JJsonFormat = jpype.JClass("io.debezium.engine.format.Json")
+# Keys and values as UTF-8 JSON bytes: one copy into Python, no Java string.
+JJsonBytesFormat = jpype.JClass("io.debezium.engine.format.JsonByteArray")
 JThread = jpype.JClass("java.lang.Thread")
 
 

@@ -21,6 +21,8 @@ def test_arguments_keep_signals_for_python_and_logs_off_the_cwd() -> None:
         "-Dcreditbridge.jvm.log.level=INFO",
         "-Dcreditbridge.jvm.quiet.level=INFO",
         "-Dlog4j2.disable.jmx=true",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
         "-XX:ErrorFile=/var/cb/logs/hs_err_pid%p.log",
     ]
 
