@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import enum
+import gc
 import logging
 import signal
 import threading
@@ -314,6 +315,19 @@ def _refuse_shared_topic_prefix(sources: Sequence[CaptureSource]) -> None:
         seen[slot] = connector.name
 
 
+def _spare_the_collector() -> None:
+    """Move every object alive now out of reach of Python's cyclic collector.
+
+    JPype runs a full ``gc.collect()`` after each Java collection, in its reference
+    queue thread and holding the GIL; Debezium's garbage brings one every few
+    thousand records. With the objects of start-up (modules, mappings, SQLAlchemy,
+    JPype's classes) frozen, those runs scan only what came since: measured with
+    benchmarks/bench_pipeline.py, the thread's CPU went from 1.4-2.0 s to 0.2 s
+    per 20,000 rows and the whole pipeline from about 4,000 to 4,800-6,000 rows/s.
+    """
+    gc.freeze()
+
+
 class EmbeddedCapture:
     """Runs every source's Debezium engine in this process's single JVM."""
 
@@ -375,6 +389,7 @@ class EmbeddedCapture:
                     f"Debezium refused the configuration: {exc}; nothing was started"
                 ) from exc
             self._engines.append(engine)
+        _spare_the_collector()
 
     def _claim_connectors(self) -> None:
         for source in self._sources:
