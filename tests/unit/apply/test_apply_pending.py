@@ -188,6 +188,7 @@ def test_count_mismatch_and_lost_end_are_warned(
     hold = Hold()
     hold.batch(result(1, "a"), result(2, "a"))
 
+    caplog.clear()  # the INFO line of the batch before (when INFO is enabled)
     with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
         hold.batch(result(3, "a"), markers=[end("a", 5)])
         hold.batch(result(4, "b"))
@@ -207,6 +208,7 @@ def test_events_held_too_long_are_warned(caplog: pytest.LogCaptureFixture) -> No
     hold.batch(result(1, "a"))
     hold._held_since = datetime.now(UTC) - timedelta(minutes=6, seconds=1)
 
+    caplog.clear()  # the INFO line of the batch before (when INFO is enabled)
     with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
         hold.batch(result(2, "a"))
 
