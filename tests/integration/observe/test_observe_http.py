@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bridge.capture.engine_metrics import StreamingReading
 from bridge.errors import ConfigError
 from bridge.events import Operation
 from bridge.observe.health import Readiness, lag_check
@@ -98,7 +99,13 @@ def test_metrics_scraped_over_http(
     metrics.observe_retry("mysql_to_pg", "OperationalError")
     metrics.observe_filtered("mysql_to_pg", "loop_guard", 3)
     metrics.set_slot_retained("creditbridge_pg", 16_777_216)
-    metrics.set_source_millis_behind("pg_to_mysql", 250)
+    metrics.read_sources_from(
+        lambda: {
+            "pg_to_mysql": StreamingReading(250, 8_100, 8_192),
+            # Before its first event Debezium knows no lag: that series is left out.
+            "mysql_to_pg": StreamingReading(None, 8_192, 8_192),
+        }
+    )
     clock.advance(2)
     tracker.heartbeat_applied("pg_to_mysql", T0)
     clock.advance(3)
@@ -129,6 +136,14 @@ def test_metrics_scraped_over_http(
         ("creditbridge_replication_slot_retained_bytes",
          (("slot", "creditbridge_pg"),)): 16_777_216.0,
         ("creditbridge_source_millis_behind", (("pipeline", "pg_to_mysql"),)): 250.0,
+        ("creditbridge_source_queue_remaining",
+         (("pipeline", "mysql_to_pg"),)): 8_192.0,
+        ("creditbridge_source_queue_remaining",
+         (("pipeline", "pg_to_mysql"),)): 8_100.0,
+        ("creditbridge_source_queue_capacity",
+         (("pipeline", "mysql_to_pg"),)): 8_192.0,
+        ("creditbridge_source_queue_capacity",
+         (("pipeline", "pg_to_mysql"),)): 8_192.0,
     }
 
 

@@ -231,6 +231,18 @@ def _outage_and_recovery(
     captured = _samples(port, "creditbridge_events_captured_total")
     labels = (("operation", "create"), ("pipeline", PIPELINE), ("table", "xyxf_jg"))
     assert captured == {labels: float(len(before) + OUTAGE_ROWS)}
+    _assert_debeziums_figures(port)
+
+
+def _assert_debeziums_figures(port: int) -> None:
+    """Debezium's own streaming gauges, read from the engine in the bridge's JVM."""
+    pipeline = (("pipeline", PIPELINE),)
+    # The shipped connector file leaves max.queue.size at Debezium's 8192.
+    assert _samples(port, "creditbridge_source_queue_capacity") == {pipeline: 8192.0}
+    remaining = _samples(port, "creditbridge_source_queue_remaining")[pipeline]
+    assert 0 <= remaining <= 8192
+    behind = _samples(port, "creditbridge_source_millis_behind")[pipeline]
+    assert 0 <= behind < 90_000
 
 
 def _assert_unready(port: int, env: DevEnv) -> None:
