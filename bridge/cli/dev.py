@@ -47,9 +47,15 @@ def _one_line_errors() -> Iterator[None]:
 @dev_app.command()
 def up(home: HomeOption = None) -> None:
     """Start both servers (first start creates schemas and accounts)."""
-    from bridge.devenv.api import ensure_up
+    from bridge.devenv.api import builds_mysql_first, ensure_up
 
     with _one_line_errors():
+        build_log = builds_mysql_first(home)
+        if build_log is not None:
+            typer.echo(
+                "building the MySQL server first, once per machine: a Debian chroot "
+                f"from the mirror, about three minutes (progress in {build_log})"
+            )
         env = ensure_up(home)
     typer.echo(
         f"PostgreSQL 127.0.0.1:{env.postgres.port} and MySQL "

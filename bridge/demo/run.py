@@ -55,11 +55,11 @@ class DemoOptions:
 def run_demo(options: DemoOptions, console: Console) -> bool:
     """Play the demo; True when both registries agree and every step did its part."""
     from bridge.cli.run import use_dev_environment
-    from bridge.devenv.api import ensure_up
+    from bridge.devenv.api import builds_mysql_first, ensure_up
     from bridge.pipeline.config import load_run_config
 
-    with console.status("Starting the local PostgreSQL and MySQL servers…"):
-        use_dev_environment()
+    use_dev_environment()
+    with console.status(_starting_servers(builds_mysql_first())):
         env = ensure_up()
     config = _demo_config(load_run_config(options.config), options)
     log_path = config.home / "logs" / "demo.log"
@@ -76,6 +76,15 @@ def run_demo(options: DemoOptions, console: Console) -> bool:
             return _run_locked(options, config, env, registries, console)
         finally:
             registries.close()
+
+
+def _starting_servers(build_log: Path | None) -> str:
+    if build_log is None:
+        return "Starting the local PostgreSQL and MySQL servers…"
+    return (
+        "Building the MySQL server, first time only: a Debian chroot from the "
+        f"mirror, about three minutes (progress in {build_log})…"
+    )
 
 
 def _demo_config(config: RunConfig, options: DemoOptions) -> RunConfig:

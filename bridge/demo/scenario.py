@@ -264,7 +264,7 @@ STEPS: Final[tuple[Step, ...]] = (
         stops_local=_at(date(2025, 2, 10), 10, 30),
         decision_number="榕鼓市监信修〔2025〕3号", unit=MINWEI.authority,
         unit_uscc=MINWEI.authority_uscc,
-        says="NECIPS: early stop after application for 福州闽味食品 (REPAIRTYPE 4)",
+        says="NECIPS: early stop on application for 福州闽味食品 (REPAIRTYPE 4)",
         expect=Expect.CROSSES, after=(_H, _H),
     ),
     OutcomeStep(
@@ -304,7 +304,7 @@ STEPS: Final[tuple[Step, ...]] = (
         decided_local=_at(DAY, 11, 5), stops_local=_at(DAY, 11, 5),
         decision_number="粤深市监信修〔2025〕88号", unit=HUATAI.authority,
         unit_uscc=HUATAI.authority_uscc,
-        says="NECIPS: early stop for 深圳华泰物流, not yet published on Credit China",
+        says="NECIPS: early stop for 华泰物流, before Credit China publishes",
         expect=Expect.CROSSES, after=(_A, _H),
     ),
     OutcomeStep(

@@ -1,6 +1,6 @@
 """What the demo prints: one line per registry act, a live table, and the summary.
 
-Everything fits a terminal of 100 columns. The summary is plain text, one fact per
+Everything fits a terminal of 80 columns. The summary is plain text, one fact per
 line, so that a test can compare it line by line.
 """
 
@@ -33,13 +33,16 @@ def step_line(index: int, result: StepResult) -> Text:
 
 
 def day_table(results: list[StepResult]) -> Table:
-    """Every step so far: commit, apply, latency and the display on both sides."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold")
-    table.add_column("#", justify="right")
+    """Every step so far: commit, latency and the display on both sides.
+
+    Its widest row is 80 columns: the applied time is the commit time plus the
+    latency, so only the latency is shown.
+    """
+    table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, header_style="bold")
+    table.add_column("#", justify="right", no_wrap=True)
     table.add_column("outcome or penalty", no_wrap=True)
     table.add_column("committed", no_wrap=True)
-    table.add_column("applied", no_wrap=True)
-    table.add_column("lag", justify="right", no_wrap=True)
+    table.add_column("applied", justify="right", no_wrap=True)
     table.add_column("Credit China", no_wrap=True)
     table.add_column("NECIPS", no_wrap=True)
     for index, result in enumerate(results, 1):
@@ -54,40 +57,38 @@ def _row(index: int, result: StepResult) -> list[str | Text]:
         else f"publish {result.step.penalty.case_id}",
         style="bold red" if failed else "",
     )
-    latency = result.latency
     return [
         str(index),
         label,
         _clock(result.committed),
         _applied(result),
-        "" if latency is None else f"{latency:.2f}s",
         _change(result.before[0], result.after[0] if result.after else None),
         _change(result.before[1], result.after[1] if result.after else None),
     ]
 
 
 def _clock(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone()
-    return local.strftime("%H:%M:%S.") + f"{local.microsecond // 100_000}"
+    return "" if moment is None else moment.astimezone().strftime("%H:%M:%S")
 
 
 def _applied(result: StepResult) -> str | Text:
+    """``+0.08 s`` after the commit, or what became of a step that does not cross."""
     if not result.done:
         return Text("waiting…", style="dim")
     if result.observed is Expect.CROSSES:
-        return _clock(result.applied)
+        latency = result.latency
+        return "" if latency is None else f"+{latency:.2f} s"
     if result.observed is None:
         return Text("not seen", style="bold red")
     return Text(result.observed.value, style="magenta")
 
 
 def _change(before: Shown, after: Shown | None) -> Text:
+    """``shown→hidden``, or the one state when the step did not change it."""
     text = Text(before.value, style=_STATE_STYLE[before])
-    if after is None:
+    if after is None or after is before:
         return text
-    return text.append(f" {_ARROW} ").append(after.value, style=_STATE_STYLE[after])
+    return text.append(_ARROW).append(after.value, style=_STATE_STYLE[after])
 
 
 def views_line(label: str, displayed: Displayed) -> str:

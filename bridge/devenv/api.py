@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bridge.devenv import schema
+from bridge.devenv import chroot, schema
 from bridge.devenv.home import load_secrets, locked, read_port, resolve_home
 from bridge.devenv.model import (
     ROLES,
@@ -34,7 +34,7 @@ from bridge.devenv.model import (
     Server,
     ServerStatus,
 )
-from bridge.devenv.mysql import MysqlServer
+from bridge.devenv.mysql import MysqlServer, oracle_mysqld_on_path
 from bridge.devenv.postgres import PostgresServer
 from bridge.errors import DevEnvError
 
@@ -71,6 +71,18 @@ def ensure_up(home: Path | None = None) -> DevEnv:
         postgres = _ensure_postgres(home, secrets)
         mysql = _ensure_mysql(home, secrets)
     return DevEnv(postgres=postgres, mysql=mysql, home=home)
+
+
+def builds_mysql_first(home: Path | None = None) -> Path | None:
+    """Where the log goes if :func:`ensure_up` must first build the MySQL chroot
+    (minutes, and a download from the Debian mirror); None when it need not."""
+    home = resolve_home(home)
+    instance = MysqlServer(home / "mysql")
+    if _external("mysql", home) is not None or instance.initialised():
+        return None
+    if oracle_mysqld_on_path() is not None or chroot.cached():
+        return None
+    return instance.root / chroot.BUILD_LOG
 
 
 def running(home: Path | None = None) -> DevEnv:

@@ -28,6 +28,7 @@ CACHE_ENV = "CREDITBRIDGE_CACHE"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SYSTEM_DIRS = ("/usr/sbin", "/sbin")  # not on PATH for every root shell
 TARBALL = "mysql-sid-chroot.tar.gz"
+BUILD_LOG = "chroot-build.log"
 MYSQL_USER = "cbmysql"
 
 # Paths inside the chroot.
@@ -70,6 +71,11 @@ def _mirror_in(text: str) -> str | None:
         if uri.endswith("/debian"):
             return uri
     return None
+
+
+def cached() -> bool:
+    """The built chroot is in the cache: starting MySQL needs no download."""
+    return (cache_dir() / TARBALL).exists()
 
 
 def restore(target: Path, work_log: Path) -> None:

@@ -142,7 +142,7 @@ class MysqlServer:
         if mysqld is not None:
             self._initialise_on_host(mysqld)
         else:
-            chroot.restore(self.chroot_dir, self.root / "chroot-build.log")
+            chroot.restore(self.chroot_dir, self.root / chroot.BUILD_LOG)
             (self.root / "mode").write_text("chroot\n")
 
         self._write_settings(procs.free_port())

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
 
 from bridge.demo.play import DayReport, Snapshot, StepResult
 from bridge.demo.registries import DeadLetter, Displayed
-from bridge.demo.scenario import DEAD_LETTER_REASON, PRIVACY_REASON, STEPS, Expect
-from bridge.demo.show import difference_lines, summary_lines, views_line
+from bridge.demo.scenario import (
+    DEAD_LETTER_REASON,
+    PRIVACY_REASON,
+    STEPS,
+    Expect,
+    Shown,
+)
+from bridge.demo.show import (
+    day_table,
+    difference_lines,
+    step_line,
+    summary_lines,
+    views_line,
+)
 
 T0 = datetime(2025, 12, 1, 1, 0, tzinfo=UTC)
 AGREEING = Displayed(
@@ -114,3 +132,65 @@ def test_difference_lines_name_the_penalty_and_the_registry_showing_it() -> None
     assert views_line("After the snapshot", differing).endswith(
         "NECIPS 3: 1 penalty differs"
     )
+
+
+def _day_so_far() -> list[StepResult]:
+    """The demo's day as a terminal saw it, the last step still waiting."""
+    s, h, a = Shown.SHOWN, Shown.HIDDEN, Shown.ABSENT
+    befores = [(s, s)] * 6 + [(h, h), (a, s), (s, s), (s, a), (a, h)]
+    results = _as_planned(lag_ms=40)
+    for result, before in zip(results, befores, strict=True):
+        result.before = before
+    last = results[-1]
+    last.after, last.applied, last.observed, last.done = None, None, None, False
+    return results
+
+
+@pytest.fixture
+def utc_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is UTC for the test, and restored after."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("utc_clock")
+def test_the_day_table_fits_80_columns_with_every_latency_whole() -> None:
+    console = Console(width=80, record=True, color_system=None)
+
+    console.print(day_table(_day_so_far()))
+
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines == [
+        " # outcome or penalty           committed     applied Credit China NECIPS",
+        " 1 XF-GSXT-310000-20240615-0001 01:00:00      +0.04 s "
+        "shown→hidden shown→hidden",
+        " 2 XF-XYZG-330000-20251201-0001 01:00:01      +0.08 s "
+        "shown→hidden shown→hidden",
+        " 3 XF-GSXT-350000-20250210-0003 01:00:02      +0.12 s "
+        "shown→hidden shown→hidden",
+        " 4 XF-XYZG-320000-20251201-0002 01:00:03      +0.16 s "
+        "shown→hidden shown→hidden",
+        " 5 XF-GSXT-520000-20240815-0031 01:00:04      +0.20 s "
+        "shown→hidden shown→hidden",
+        " 6 XF-XYZG-420000-20251201-0003 01:00:05      +0.24 s "
+        "shown→hidden shown→hidden",
+        " 7 XF-GSXT-520000-20240902-0042 01:00:06      +0.28 s "
+        "hidden→shown hidden→shown",
+        " 8 XF-GSXT-440000-20251201-0088 01:00:07      +0.32 s "
+        "absent       shown→hidden",
+        " 9 XF-XYZG-110000-20251201-0004 01:00:08  dead letter shown        shown",
+        "10 XF-XYZG-520000-20251201-0005 01:00:09     filtered shown→hidden absent",
+        "11 publish CASE-440000-DEMO004  01:00:10     waiting… absent       hidden",
+    ]
+
+
+def test_every_step_line_fits_80_columns() -> None:
+    widest = max(
+        cell_len(step_line(index, result).plain)
+        for index, result in enumerate(_as_planned(), 1)
+    )
+
+    assert widest <= 80

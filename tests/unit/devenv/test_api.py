@@ -71,3 +71,33 @@ def test_url_for_the_wrong_server_kind_is_refused(
     assert str(caught.value) == (
         "CREDITBRIDGE_MYSQL_URL points at a 'postgresql' server, expected 'mysql'"
     )
+
+
+@pytest.fixture
+def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No cached chroot and no Oracle mysqld on PATH."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("CREDITBRIDGE_CACHE", str(cache))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    return cache
+
+
+def test_a_first_start_without_a_cached_chroot_says_where_the_build_logs(
+    tmp_path: Path, empty_cache: Path
+) -> None:
+    home = tmp_path / "home"
+
+    assert api.builds_mysql_first(home) == home / "mysql" / "chroot-build.log"
+
+
+def test_a_cached_chroot_or_an_external_mysql_needs_no_build(
+    tmp_path: Path, empty_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("CREDITBRIDGE_MYSQL_URL", "mysql+pymysql://root:pw@db:3306/x")
+    assert api.builds_mysql_first(home) is None
+
+    monkeypatch.delenv("CREDITBRIDGE_MYSQL_URL")
+    (empty_cache / "mysql-sid-chroot.tar.gz").write_bytes(b"")
+    assert api.builds_mysql_first(home) is None
