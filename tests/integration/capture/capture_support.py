@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.capture.connectors import ConnectorFile, load_connector
-from bridge.capture.embedded import RawRecord
+from bridge.capture.embedded import CaptureSource, EmbeddedCapture, RawRecord
 
 SCRATCH = "cb_capture_test"
 REPO = Path(__file__).resolve().parents[3]
@@ -147,3 +147,35 @@ class MysqlSource:
         with self.admin.begin() as connection:
             for statement in statements:
                 connection.exec_driver_sql(statement)
+
+
+SMALL_QUEUE = {"max.queue.size": "64", "max.batch.size": "16"}
+"""Connector settings for :func:`assert_streaming_figures`."""
+
+
+def assert_streaming_figures(
+    source: PgSource | MysqlSource, home: Path, environ: dict[str, str]
+) -> None:
+    """Debezium's own streaming figures, read while *source* streams (made with
+    :data:`SMALL_QUEUE`), and none once the engine stopped."""
+    source.execute(f"INSERT INTO {source.qualified} VALUES (1, 'a', 1)")
+    collector = Collector()
+    capture = EmbeddedCapture(
+        [CaptureSource(source.connector, collector)], home=home, environ=environ
+    )
+    capture.start()
+    try:
+        collector.wait_for(1, "snapshot record", capture.raise_if_failed)
+        source.execute(f"INSERT INTO {source.qualified} VALUES (2, 'b', 2)")
+        collector.wait_for(2, "the streamed insert", capture.raise_if_failed)
+        readings = capture.streaming_readings()
+    finally:
+        capture.stop()
+
+    assert list(readings) == [source.connector.name]
+    reading = readings[source.connector.name]
+    # Both records were handed over: the queue is empty again.
+    assert (reading.queue_remaining, reading.queue_capacity) == (64, 64)
+    assert reading.millis_behind_source is not None
+    assert 0 <= reading.millis_behind_source < WAIT_SECONDS * 1000
+    assert capture.streaming_readings() == {}

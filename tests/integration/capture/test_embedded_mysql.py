@@ -8,7 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from capture_support import WAIT_SECONDS, Collector, MysqlSource, change
+from capture_support import (
+    SMALL_QUEUE,
+    Collector,
+    MysqlSource,
+    assert_streaming_figures,
+    change,
+)
 
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, RawRecord
 from bridge.errors import CaptureError
@@ -113,25 +119,9 @@ def test_explicit_null_arrives_as_null_not_as_the_column_default(
 def test_streaming_figures_are_debeziums_own_while_the_engine_streams(
     mysql_source: Callable[..., MysqlSource], home: Path, environ: dict[str, str]
 ) -> None:
-    source = mysql_source(
-        COLUMNS, settings={"max.queue.size": "64", "max.batch.size": "16"}
-    )
-    source.execute(f"INSERT INTO {source.qualified} VALUES (1, 'a', 1)")
-    collector = Collector()
+    source = mysql_source(COLUMNS, settings=SMALL_QUEUE)
 
-    with capturing(source, home, environ, collector) as capture:
-        collector.wait_for(1, "snapshot record", capture.raise_if_failed)
-        source.execute(f"INSERT INTO {source.qualified} VALUES (2, 'b', 2)")
-        collector.wait_for(2, "the streamed insert", capture.raise_if_failed)
-        readings = capture.streaming_readings()
-
-    assert list(readings) == [source.connector.name]
-    reading = readings[source.connector.name]
-    assert (reading.queue_remaining, reading.queue_capacity) == (64, 64)
-    assert reading.millis_behind_source is not None
-    # The binlog's event time has whole seconds: up to a second "behind" at once.
-    assert 0 <= reading.millis_behind_source < WAIT_SECONDS * 1000
-    assert capture.streaming_readings() == {}
+    assert_streaming_figures(source, home, environ)
 
 
 def test_restart_resumes_where_it_stopped_without_loss(

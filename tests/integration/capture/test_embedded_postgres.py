@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_support import WAIT_SECONDS, Collector, PgSource, change
+from capture_support import (
+    SMALL_QUEUE,
+    Collector,
+    PgSource,
+    assert_streaming_figures,
+    change,
+)
 
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture
 from bridge.capture.jvm import JvmOptions, debezium_jars, start_jvm
@@ -90,25 +96,9 @@ def test_primary_key_change_is_delete_tombstone_create(
 def test_streaming_figures_are_debeziums_own_while_the_engine_streams(
     pg_source: Callable[..., PgSource], home: Path, environ: dict[str, str]
 ) -> None:
-    source = pg_source(
-        COLUMNS, settings={"max.queue.size": "64", "max.batch.size": "16"}
-    )
-    source.execute(f"INSERT INTO {source.qualified} VALUES (1, 'a', 1)")
-    collector = Collector()
+    source = pg_source(COLUMNS, settings=SMALL_QUEUE)
 
-    with capturing(source, home, environ, collector) as capture:
-        collector.wait_for(1, "snapshot record", capture.raise_if_failed)
-        source.execute(f"INSERT INTO {source.qualified} VALUES (2, 'b', 2)")
-        collector.wait_for(2, "the streamed insert", capture.raise_if_failed)
-        readings = capture.streaming_readings()
-
-    assert list(readings) == [source.connector.name]
-    reading = readings[source.connector.name]
-    # Both records were handed over: the queue is empty again.
-    assert (reading.queue_remaining, reading.queue_capacity) == (64, 64)
-    assert reading.millis_behind_source is not None
-    assert 0 <= reading.millis_behind_source < WAIT_SECONDS * 1000
-    assert capture.streaming_readings() == {}
+    assert_streaming_figures(source, home, environ)
 
 
 def test_restart_resumes_where_it_stopped_without_loss(
