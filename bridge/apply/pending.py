@@ -35,15 +35,18 @@ Earlier versions stored the tail in ``bridge.pending_event`` and moved the
 checkpoint past it; the first batch of a run applies such stored events ahead of
 everything and deletes them, so an upgrade loses nothing.
 
-NOTE: the tail is held in memory, so memory grows with the largest source
-transaction (about 3 KB per demo-sized event); a bound that applied a giant
-transaction in parts would give up the guarantee, so none is set.
+The tail is held in memory, about 3 KB per demo-sized event. A transaction whose
+tail grows past ``max_held`` events is applied in parts from then on, with a WARNING:
+memory stays bounded, and only that transaction gives up the guarantee (readers may
+see it half-applied until its END). Its records stay unacknowledged until the END,
+so a restart delivers it again from its first event and the checkpoint skips the
+parts already applied.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +68,9 @@ from bridge.map.results import MapResult
 log = logging.getLogger(__name__)
 
 DEFAULT_WARN_AFTER = timedelta(minutes=5)
+DEFAULT_MAX_HELD = 50_000
+"""Events held for one open transaction before it is applied in parts: about
+150 MB of demo-sized events, inside the 512 MB a pipeline's process may use."""
 
 Remap = Callable[[ChangeEvent], MapResult]
 
@@ -169,17 +175,23 @@ class TransactionHold:
         store: PendingStore | None = None,
         warn_after: timedelta = DEFAULT_WARN_AFTER,
         tracking: bool = True,
+        max_held: int = DEFAULT_MAX_HELD,
     ) -> None:
         """Without *tracking* (a connector without transaction metadata) the first
         batch drains what an earlier version stored, and later ones go straight
-        to the applier."""
+        to the applier. An open transaction with more than *max_held* events is
+        applied in parts."""
         self._applier = applier
         self._store = store or PendingStore()
         self.warn_after = warn_after
         self.tracking = tracking
+        self.max_held = max_held
         self._held: list[MapResult] = []
         self._held_since: datetime | None = None
         self._drained = False
+        self._parted: str | None = None
+        """The open transaction being applied in parts, if any."""
+        self._parted_applied = 0
 
     @property
     def held(self) -> int:
@@ -204,6 +216,7 @@ class TransactionHold:
         )
         fault_point("after_commit")
         self._keep(outcome.hold)
+        self._count_parts(outcome.batch)
         self._drained = True
         batch = outcome.batch
         report = batch.report
@@ -295,8 +308,32 @@ class TransactionHold:
         Pure: the held tail changes only once the batch has committed.
         """
         plan = plan_hold([*self._held, *fresh], markers, tracking=self.tracking)
+        open_id = plan.open_transaction
+        if open_id is not None and (
+            open_id == self._parted or len(plan.hold) > self.max_held
+        ):
+            if open_id != self._parted:
+                log.warning(
+                    "pipeline %s: source transaction %s has %s events waiting for "
+                    "its END, over the limit of %s; it is applied in parts from now "
+                    "on, and readers may see it half-applied until it ends",
+                    pipeline,
+                    open_id,
+                    len(plan.hold),
+                    self.max_held,
+                )
+            plan = HoldPlan(plan.apply + plan.hold, [], open_id)
         self._check_counts(pipeline, plan, markers)
         return plan
+
+    def _count_parts(self, batch: HeldBatch) -> None:
+        """Follow the transaction applied in parts, for its END's event count."""
+        parted = batch.open_transaction if not batch.held else None
+        if parted != self._parted:
+            self._parted_applied = 0
+        self._parted = parted
+        if parted is not None:
+            self._parted_applied += _event_counts(batch.applied).get(parted, 0)
 
     def _keep(self, hold: list[MapResult]) -> None:
         if not hold:
@@ -328,9 +365,13 @@ class TransactionHold:
     ) -> None:
         ends = {m.transaction_id: m for m in markers if m.status == "END"}
         counts = _event_counts(plan.apply)
+        if self._parted in counts:
+            counts[self._parted] += self._parted_applied
         released = {
             r.event.transaction_id or "" for r in self._held if tracked(r)
         }
+        # A transaction applied in parts is released while still open.
+        released.discard(plan.open_transaction or "")
         for transaction_id in sorted(released & counts.keys()):
             end = ends.get(transaction_id)
             if end is None:
@@ -358,7 +399,7 @@ class TransactionHold:
                 )
 
 
-def _event_counts(applied: Sequence[MapResult]) -> Mapping[str, int]:
+def _event_counts(applied: Sequence[MapResult]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for result in applied:
         transaction_id = result.event.transaction_id

@@ -1,8 +1,9 @@
 """Child process of the held-transaction crash tests.
 
-Usage: ``python pending_child.py URL PIPELINE TABLE FIRST CRASH_BATCH STEP``: applies
-the batches of one source transaction from batch FIRST on; before batch CRASH_BATCH
-(0: never) it sets ``CREDITBRIDGE_FAULT=STEP`` so the process kills itself there.
+Usage: ``python pending_child.py URL PIPELINE TABLE FIRST CRASH_BATCH STEP [MAX_HELD]``:
+applies the batches of one source transaction from batch FIRST on; before batch
+CRASH_BATCH (0: never) it sets ``CREDITBRIDGE_FAULT=STEP`` so the process kills itself
+there. With MAX_HELD the hold applies a transaction in parts past that many events.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from apply_events import MAPPING, upsert
 
 from bridge.apply import Applier, ConflictPolicy, make_engine
 from bridge.apply.faults import FAULT_VARIABLE
-from bridge.apply.pending import TransactionHold
+from bridge.apply.pending import DEFAULT_MAX_HELD, TransactionHold
 from bridge.decode.markers import TransactionMarker
 from bridge.events import ChangeEvent
 from bridge.map.results import MapResult, TargetOperation, TargetRow
@@ -47,9 +48,11 @@ def remap(table: str, event: ChangeEvent) -> MapResult:
 
 
 def main(argv: list[str]) -> None:
-    url, pipeline, table, first, crash, step = argv
+    url, pipeline, table, first, crash, step = argv[:6]
+    max_held = int(argv[6]) if len(argv) > 6 else DEFAULT_MAX_HELD
     engine = make_engine(url)
-    hold = TransactionHold(Applier(engine, default_policy=ConflictPolicy.source_wins()))
+    applier = Applier(engine, default_policy=ConflictPolicy.source_wins())
+    hold = TransactionHold(applier, max_held=max_held)
     end = [TransactionMarker("END", TRANSACTION, BATCHES * PER_BATCH)]
     for number, batch in enumerate(batches(table), start=1):
         if number < int(first):
@@ -61,4 +64,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:7])
+    main(sys.argv[1:8])

@@ -30,12 +30,21 @@ ROWS = [(key, f"c{key}") for key in range(1, 10)]
 
 
 def run_child(
-    engine: Engine, pipeline: str, table: str, *, first: int, crash: int, step: str
+    engine: Engine,
+    pipeline: str,
+    table: str,
+    *,
+    first: int,
+    crash: int,
+    step: str,
+    max_held: int | None = None,
 ) -> int:
     env = {key: value for key, value in os.environ.items() if key != FAULT_VARIABLE}
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT)])
     url = engine.url.render_as_string(hide_password=False)
     arguments = [url, pipeline, table, str(first), str(crash), step]
+    if max_held is not None:
+        arguments.append(str(max_held))
     done = subprocess.run(
         [sys.executable, str(HERE / "pending_child.py"), *arguments],
         env=env,
@@ -119,6 +128,32 @@ def test_sigkill_with_a_held_tail_applies_the_transaction_exactly_once(
     assert code == -signal.SIGKILL
     assert after_crash["rows"] in ([], ROWS)
     assert after_crash["order"] in (None, (40, 9, 0))
+    assert state(engine, held_pipeline, audited) == {
+        "rows": ROWS,
+        "audit": [(key, 1) for key, _ in ROWS],
+        "held": 0,
+        "order": (40, 9, 0),
+    }
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("crash", [2, 3], ids=["second", "last"])
+def test_sigkill_in_a_transaction_applied_in_parts_loses_and_repeats_nothing(
+    engine: Engine, held_pipeline: str, audited: str, *, step: str, crash: int
+) -> None:
+    """Past max_held the parts are visible early, yet a restart from the
+    transaction's first event (never acknowledged) applies each row once."""
+    code = run_child(
+        engine, held_pipeline, audited, first=1, crash=crash, step=step, max_held=2
+    )
+    after_crash = state(engine, held_pipeline, audited)
+
+    run_child(
+        engine, held_pipeline, audited, first=1, crash=0, step="none", max_held=2
+    )
+
+    assert code == -signal.SIGKILL
+    assert after_crash["rows"] in (ROWS[:3], ROWS[:6], ROWS)
     assert state(engine, held_pipeline, audited) == {
         "rows": ROWS,
         "audit": [(key, 1) for key, _ in ROWS],

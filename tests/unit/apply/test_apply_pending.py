@@ -225,3 +225,46 @@ def test_without_tracking_the_first_batch_drains_then_the_applier_takes_over() -
     hold.batch(result(2, None, tracked=False))
 
     assert (hold.applied, hold._applier.batches) == ([[1]], [[2]])  # type: ignore[attr-defined]
+
+
+def test_a_transaction_over_the_limit_is_applied_in_parts_and_stays_open(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hold = Hold(max_held=2)
+
+    with caplog.at_level(logging.WARNING, logger="bridge.apply.pending"):
+        batches = [
+            hold.batch(result(1, "a"), result(2, "a")),
+            hold.batch(result(3, "a")),
+            hold.batch(result(4, "a")),
+            hold.batch(result(5, "a"), result(6, "b"), markers=[end("a", 5)]),
+        ]
+
+    assert hold.applied == [[], [1, 2, 3], [4], [5]]
+    # Open until its END: the capture stage keeps its records unacknowledged.
+    assert [(b.held, b.open_transaction) for b in batches] == [
+        (2, "a"),
+        (0, "a"),
+        (0, "a"),
+        (1, "b"),
+    ]
+    # One warning when it is parted; its END's count covers every part.
+    assert caplog.messages == [
+        "pipeline p: source transaction a has 3 events waiting for its END, over "
+        "the limit of 2; it is applied in parts from now on, and readers may see "
+        "it half-applied until it ends"
+    ]
+
+
+def test_the_next_transaction_is_held_whole_again_after_a_parted_one() -> None:
+    hold = Hold(max_held=1)
+    hold.batch(result(1, "a"), result(2, "a"))
+
+    after = hold.batch(result(3, "b"), markers=[end("a", 2)])
+    last = hold.batch(result(4, "b"), result(5, "c"), markers=[end("b", 2)])
+
+    assert hold.applied == [[1, 2], [], [3, 4]]
+    assert [(b.held, b.open_transaction) for b in (after, last)] == [
+        (1, "b"),
+        (1, "c"),
+    ]
