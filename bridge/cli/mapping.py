@@ -25,7 +25,14 @@ from bridge.errors import ConfigError, DevEnvError
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import CheckReport, check_files
 from bridge.map.codes import looks_like_id_number, mask_id_number
-from bridge.map.preview import Preview, preview_row, row_from_json, rows_from_db
+from bridge.map.preview import (
+    Preview,
+    preview_row,
+    row_count,
+    row_from_json,
+    rows_from_db,
+    unread_keys,
+)
 from bridge.map.schemas import LiveSchemas
 
 log = logging.getLogger(__name__)
@@ -144,11 +151,12 @@ def _check_urls(pg_url: str | None, mysql_url: str | None) -> tuple[list[str], s
 
 
 def _print_report(report: CheckReport, why_offline: str | None) -> None:
-    for problem in report.problems:
-        typer.echo(str(problem))
+    for finding in sorted(report.problems + report.warnings):
+        typer.echo(str(finding))
     against = "against live schemas" if report.live else "without live schemas"
-    count = len(report.problems)
-    verdict = "no problems" if not count else f"{count} problem{'s' * (count != 1)}"
+    verdict = _counted(len(report.problems), "problem") or "no problems"
+    if report.warnings:
+        verdict += f", {_counted(len(report.warnings), 'warning')}"
     typer.echo(f"{len(report.files)} mapping file(s) checked {against}: {verdict}")
     if why_offline:
         typer.echo(
@@ -156,6 +164,10 @@ def _print_report(report: CheckReport, why_offline: str | None) -> None:
             f"database URL was given and {why_offline}, or pass --pg-url and "
             "--mysql-url"
         )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}" if count else ""
 
 
 def preview(
@@ -174,6 +186,8 @@ def preview(
     if (row is None) == (from_db is None):
         _fail("give exactly one of --row JSON or --from-db N")
     try:
+        if from_db is not None:
+            row_count(from_db)
         mapping = load_mapping(mapping_file)
         rows = (
             [row_from_json(row)]
@@ -188,6 +202,10 @@ def preview(
     console = Console()
     for source in rows:
         _render(console, preview_row(mapping, source))
+        # Only a hand-written row can have typos; a table's other columns are fine.
+        note = unread_keys(mapping, source) if row is not None else None
+        if note:
+            console.print(escape(note), soft_wrap=True)
 
 
 def _db_rows(
@@ -222,16 +240,33 @@ def _render(console: Console, result: Preview) -> None:
     table = Table(title="reverse-mapped row")
     for header in ("column", "value", "original", "same"):
         table.add_column(header)
+    expected = {d.column for d in result.explained if d.expected}
     for name, value in result.reversed.items():
         original = result.source.get(name, "(absent)")
         same = "yes" if name not in (result.differences or []) else "[red]no[/]"
+        if name in expected:
+            same = "[yellow]normalised[/]"
         table.add_row(escape(name), _shown(value), _shown(original), same)
     console.print(table)
+    _print_round_trip(console, result)
+
+
+def _print_round_trip(console: Console, result: Preview) -> None:
     if result.identical:
         console.print("round trip: [green]identical[/]")
+        return
+    differences = escape(", ".join(result.differences or []))
+    if result.as_expected:
+        verdict = f"round trip: [yellow]differs[/] in {differences}, as expected"
     else:
-        differences = ", ".join(result.differences or [])
-        console.print(f"round trip: [red]differs[/] in {differences}", soft_wrap=True)
+        verdict = f"round trip: [red]differs[/] in {differences}"
+    console.print(verdict, soft_wrap=True)
+    for difference in result.explained:
+        said = "expected" if difference.expected else "[red]unexpected[/]"
+        console.print(
+            f"  {escape(difference.column)}: {said}: {escape(difference.why)}",
+            soft_wrap=True,
+        )
 
 
 def _table(title: str, row: dict[str, Any]) -> Table:

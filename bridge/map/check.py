@@ -3,7 +3,13 @@
 Offline, a file is checked on its own (syntax, keys, transforms, expressions, the way
 back of a two-way file). With table shapes from the live databases it is also checked
 against them: unknown source and target columns, values that cannot fit the target
-column, and value maps that miss some of the source column's possible values.
+column, and value maps that miss some of the source column's possible values. The
+parts of a file that compiled are checked against the tables even when other parts
+did not, so one run reports every problem.
+
+Problems make a file unusable. Warnings are risks that cannot be ruled out from the
+schemas alone, such as text of unbounded length copied into a bounded column: the
+file loads, and a row whose value does not fit goes to the dead-letter table.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from bridge.map.compiled import Column, Mapping
 from bridge.map.document import Document, FieldPath, Problem
-from bridge.map.loader import parse_mapping
+from bridge.map.loader import draft_mapping
 from bridge.map.schemas import ColumnShape, SchemaSource, TableShape
 
 log = logging.getLogger(__name__)
@@ -35,10 +41,12 @@ _ACCEPTS = {
 
 @dataclass
 class CheckReport:
-    """The outcome of checking some files: problems, and whether tables were seen."""
+    """The outcome of checking some files: problems, warnings, whether tables were
+    seen. Only problems make the report fail."""
 
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     live: bool = False
 
     @property
@@ -50,14 +58,19 @@ def check_files(paths: Iterable[Path], schemas: SchemaSource | None) -> CheckRep
     """Check every file in *paths*; with *schemas*, against the tables as well."""
     report = CheckReport(live=schemas is not None)
     for path in paths:
-        doc, mapping = parse_mapping(path)
+        doc, mapping = draft_mapping(path, schemas)
         if mapping is not None and schemas is not None:
             _SchemaCheck(doc, mapping, schemas).run()
         report.files.append(str(path))
         report.problems.extend(doc.problems)
+        report.warnings.extend(doc.warnings)
     report.problems.sort()
+    report.warnings.sort()
     log.info(
-        "checked %s mapping files: %s problems", len(report.files), len(report.problems)
+        "checked %s mapping files: %s problems, %s warnings",
+        len(report.files),
+        len(report.problems),
+        len(report.warnings),
     )
     return report
 
@@ -101,6 +114,8 @@ class _SchemaCheck:
     def _table(
         self, schemas: SchemaSource, name: str, path: FieldPath
     ) -> TableShape | None:
+        if not name:
+            return None  # not a valid table name: the file already has that problem
         shape = schemas.table(name)
         if shape is None:
             self.doc.problem(path, f"table {name} does not exist in the live schema")
@@ -208,13 +223,7 @@ class _SchemaCheck:
     ) -> None:
         if not column.steps:
             self._kind_fits(source.kind, target, (*base, "from"), None, source)
-            if source.length and target.length and source.length > target.length:
-                self.doc.problem(
-                    (*base, "from"),
-                    f"source column {source.name} is {source.type_text}, longer than "
-                    f"{column.target} {target.type_text}; longer values would be "
-                    "refused by the target database",
-                )
+            self._length_fits(column, source, target, (*base, "from"))
         first = column.steps[0] if column.steps else None
         if first is None or first.name != "map" or first.inputs is None:
             return
@@ -230,6 +239,37 @@ class _SchemaCheck:
                 f"the value map does not cover {listed} of {source.name}'s possible "
                 "values; map them or give a default",
             )
+
+    def _length_fits(
+        self, column: Column, source: ColumnShape, target: ColumnShape, path: FieldPath
+    ) -> None:
+        if not target.length or source.kind != "str" or target.kind != "str":
+            return
+        if source.length:
+            if source.length > target.length:
+                self.doc.problem(
+                    path,
+                    f"source column {source.name} is {source.type_text}, longer than "
+                    f"{column.target} {target.type_text}; longer values would be "
+                    "refused by the target database",
+                )
+            return
+        listed = self.mapping.domains.get(source.name, source.values)
+        if listed is not None:
+            # Unbounded, but its possible values are known (enum, CHECK ... IN).
+            values = [v for v in listed if isinstance(v, str)]
+            self._values_fit(values, target, path, f"{source.name} value")
+            return
+        # Nothing proves the values fit, yet free text copied into a wide enough
+        # column (an entity name into VARCHAR(200)) is normal: a warning, not a
+        # problem.
+        self.doc.warning(
+            path,
+            f"source column {source.name} is {source.type_text}, with no length "
+            f"limit, but {column.target} is {target.type_text}; a value longer than "
+            f"{target.length} characters would be refused by the target database "
+            "and its row sent to the dead-letter table",
+        )
 
     def _values_fit(
         self, values: list[Any], shape: ColumnShape, path: FieldPath, what: str

@@ -33,16 +33,25 @@ def render_path(path: FieldPath) -> str:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
-    """One thing wrong with a mapping file; line and column are 1-based."""
+    """One thing wrong with a mapping file; line and column are 1-based.
+
+    A ``warning`` is a risk ``check`` cannot rule out (a value that may not fit); it
+    is shown but does not stop the file from loading.
+    """
 
     file: str
     line: int
     column: int
     path: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+        marker = "warning: " if self.warning else ""
+        return (
+            f"{self.file}:{self.line}:{self.column}: {self.path}: {marker}"
+            f"{self.message}"
+        )
 
 
 class MappingFileError(ConfigError):
@@ -68,6 +77,7 @@ class Document:
     text: bytes
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def position(self, path: FieldPath) -> tuple[int, int]:
         """The position of *path*, or of its nearest ancestor that has one."""
@@ -81,6 +91,12 @@ class Document:
         line, column = self.position(path)
         self.problems.append(
             Problem(self.file, line, column, render_path(path), message)
+        )
+
+    def warning(self, path: FieldPath, message: str) -> None:
+        line, column = self.position(path)
+        self.warnings.append(
+            Problem(self.file, line, column, render_path(path), message, warning=True)
         )
 
 

@@ -6,10 +6,11 @@ are raised together in one :class:`~bridge.map.document.MappingFileError`.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ from bridge.map.compiled import (
 )
 from bridge.map.document import Document, FieldPath, MappingFileError, read_document
 from bridge.map.results import MappingRef
+from bridge.map.schemas import SchemaSource, TableShape
 from bridge.map.timeconv import zone as lookup_zone
 from bridge.map.transforms import (
     CompileContext,
@@ -67,6 +69,20 @@ def load_mapping(path: str | Path) -> Mapping:
 
 def parse_mapping(path: Path) -> tuple[Document, Mapping | None]:
     """Parse and compile *path*, collecting problems instead of raising (``check``)."""
+    doc, draft = draft_mapping(path)
+    return doc, (draft if not doc.problems else None)
+
+
+def draft_mapping(
+    path: Path, schemas: SchemaSource | None = None
+) -> tuple[Document, Mapping | None]:
+    """Parse and compile *path*, keeping whatever compiled even if it has problems.
+
+    ``check`` compares such a draft with the live tables so that one run reports
+    every problem; a draft with problems is never applied to rows. With *schemas*, a
+    name the live source table does not have gets no advice on its way back: the
+    schema check reports it as an unknown source column instead.
+    """
     doc = read_document(path)
     if doc.problems:
         return doc, None
@@ -75,8 +91,7 @@ def parse_mapping(path: Path) -> tuple[Document, Mapping | None]:
             (), "a mapping file is a YAML mapping of keys such as source, columns"
         )
         return doc, None
-    mapping = _Compiler(doc, path).compile()
-    return doc, (mapping if not doc.problems else None)
+    return doc, _Compiler(doc, path, schemas).compile()
 
 
 def is_plain_name(name: object) -> bool:
@@ -86,13 +101,20 @@ def is_plain_name(name: object) -> bool:
 class _Compiler:
     """Walks the document once; every ``_`` method reports problems on ``doc``."""
 
-    def __init__(self, doc: Document, path: Path) -> None:
+    def __init__(
+        self, doc: Document, path: Path, schemas: SchemaSource | None = None
+    ) -> None:
         self.doc = doc
         self.path = path
         self.data: dict[str, Any] = doc.data
         self.zone = DEFAULT_ZONE
+        self.schemas = schemas
+        # Source columns of ``from`` columns that failed to compile: whether they
+        # have a way back is unknown, so nothing else is reported about them.
+        self.unsettled: set[str] = set()
 
-    def compile(self) -> Mapping | None:
+    def compile(self) -> Mapping:
+        """The compiled mapping; with problems on ``doc``, only a draft (``check``)."""
         self._unknown_keys(self.data, (), _TOP_KEYS)
         self._version()
         two_way = self._direction()
@@ -102,17 +124,17 @@ class _Compiler:
         filters = self._filters()
         columns = self._columns(target_key)
         # Declared names, so a column that failed to compile causes no echo problems.
-        declared = self.data.get("columns")
-        names = {str(k) for k in declared} if isinstance(declared, dict) else set()
-        reverse = self._reverse(columns) if two_way else ()
+        names = self._declared("columns")
+        if two_way:
+            reverse = self._reverse(columns, names, self._live_table(source_table))
+        else:
+            reverse = ()
         if not two_way and "reverse" in self.data:
             self.doc.problem(("reverse",), "reverse rules need 'direction: two_way'")
         delete_policy = self._delete_policy(names)
         conflict = self._conflict(names)
         metadata = self._metadata(names)
         self._key_columns(target_key, names)
-        if self.doc.problems:
-            return None
         return Mapping(
             ref=self._ref(),
             source_table=source_table,
@@ -172,6 +194,13 @@ class _Compiler:
             )
             return ""
         return str(value)
+
+    def _declared(self, section: str) -> set[str]:
+        node = self.data.get(section)
+        return {str(k) for k in node} if isinstance(node, dict) else set()
+
+    def _live_table(self, name: str) -> TableShape | None:
+        return self.schemas.table(name) if self.schemas and name else None
 
     def _ref(self) -> MappingRef:
         version = hashlib.sha256(self.doc.text).hexdigest()[:16]
@@ -332,6 +361,10 @@ class _Compiler:
             column = self._column(spec, path, name, required=target in target_key)
             if name is not None and column is not None:
                 result.append(column)
+            elif isinstance(spec, dict | str):
+                source = spec if isinstance(spec, str) else spec.get("from")
+                if is_plain_name(source):
+                    self.unsettled.add(str(source))
         return tuple(result)
 
     def _column(
@@ -435,14 +468,18 @@ class _Compiler:
 
     # --- reverse ------------------------------------------------------------------
 
-    def _reverse(self, columns: tuple[Column, ...]) -> tuple[ReverseColumn, ...]:
-        explicit = self._explicit_reverse({c.target for c in columns})
+    def _reverse(
+        self, columns: tuple[Column, ...], targets: set[str], source: TableShape | None
+    ) -> tuple[ReverseColumn, ...]:
+        explicit = self._explicit_reverse(targets)
         derived = {}
         for column in columns:
             if column.invertible and column.source not in derived:
                 assert column.source is not None
                 derived[column.source] = _derived_reverse(column)
-        self._undefined_reverses(columns, explicit.keys() | derived.keys())
+        # A stated rule that failed to compile has its own problem; no echo here.
+        known = explicit.keys() | derived.keys() | self._declared("reverse")
+        self._undefined_reverses(columns, known, source)
         merged = {**derived, **explicit}
         return tuple(merged.values())
 
@@ -466,9 +503,18 @@ class _Compiler:
             )
         return result
 
-    def _undefined_reverses(self, columns: tuple[Column, ...], known: set[str]) -> None:
+    def _undefined_reverses(
+        self,
+        columns: tuple[Column, ...],
+        known: set[str],
+        source: TableShape | None,
+    ) -> None:
         for column in columns:
-            missing = sorted(column.reads - known)
+            missing = sorted(column.reads - known - self.unsettled)
+            if source is not None:
+                # A name the live table lacks is a misspelling, not a missing way
+                # back: the schema check reports it as an unknown source column.
+                missing = [name for name in missing if name in source]
             if not missing:
                 continue
             lossy = [s.name for s in column.steps if s.inverse is None]
@@ -480,7 +526,7 @@ class _Compiler:
             self.doc.problem(
                 ("columns", column.target),
                 f"two-way mapping without a way back: {why}; state how to compute "
-                f"{', '.join(missing)} under reverse:",
+                f"{', '.join(missing)} under reverse:{_misspellings(missing, known)}",
             )
 
     # --- policies -----------------------------------------------------------------
@@ -549,6 +595,16 @@ class _Compiler:
             self.doc.problem(
                 path, f"{column} is also a mapped column; the bridge fills it itself"
             )
+
+
+def _misspellings(names: list[str], known: Collection[str]) -> str:
+    """`` (did you mean x?)`` for names close to one that has a way back."""
+    guesses = []
+    for name in names:
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        if close:
+            guesses.append(f"{close[0]} for {name}" if len(names) > 1 else close[0])
+    return f" (did you mean {', '.join(guesses)}?)" if guesses else ""
 
 
 def _reader(source: str, spec: dict[str, Any], label: str) -> Callable[[Row], Any]:

@@ -5,6 +5,7 @@ The work is plain functions over rows; the CLI only renders :class:`Preview`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping as RowMapping
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from bridge.errors import ConfigError, MappingError
 from bridge.events import ChangeEvent, Operation, SourcePosition
-from bridge.map.compiled import Mapping
+from bridge.map.compiled import Column, Mapping
 from bridge.map.results import Filtered, Rejection, TargetRow
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -26,13 +27,28 @@ _DATETIME = re.compile(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """Why the round trip changed one source column.
+
+    ``expected`` when mapping the reversed value gives the same target values: the
+    mapping normalises the column one way (``fold_decision_number``, ``uscc``, a
+    many-to-one ``map``), so its original form cannot come back.
+    """
+
+    column: str
+    expected: bool
+    why: str
+
+
 @dataclass
 class Preview:
     """One source row through a mapping and back.
 
     ``outcome`` is ``mapped``, ``filtered`` or ``rejected`` with ``reason``;
     ``differences`` lists the source columns the round trip did not give back
-    unchanged (empty when identical; ``None`` for a one-way mapping).
+    unchanged (empty when identical; ``None`` for a one-way mapping), and
+    ``explained`` says for each whether that is expected.
     """
 
     source: dict[str, Any]
@@ -41,10 +57,16 @@ class Preview:
     mapped: dict[str, Any] = field(default_factory=dict)
     reversed: dict[str, Any] | None = None
     differences: list[str] | None = None
+    explained: list[Difference] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
         return self.differences == []
+
+    @property
+    def as_expected(self) -> bool:
+        """Every difference comes from a one-way normalisation of the mapping."""
+        return all(d.expected for d in self.explained)
 
 
 def preview_row(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
@@ -69,11 +91,83 @@ def preview_row(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
         for name, value in preview.reversed.items()
         if name in source and not _same(source[name], value)
     ]
+    preview.explained = [
+        _difference(mapping, preview, name) for name in preview.differences
+    ]
     return preview
 
 
 def _same(left: Any, right: Any) -> bool:
     return type(left) is type(right) and bool(left == right)
+
+
+def _difference(mapping: Mapping, preview: Preview, name: str) -> Difference:
+    """Map the source row again with the reversed value of *name* alone in it."""
+    assert preview.reversed is not None
+    readers = [c for c in mapping.columns if name in c.reads]
+    if not readers:
+        return Difference(
+            name, True, "no target column is computed from it, so it cannot come back"
+        )
+    targets = ", ".join(c.target for c in readers)
+    try:
+        again = mapping.map_row({**preview.source, name: preview.reversed[name]})
+    except MappingError as exc:
+        return Difference(
+            name, False, f"mapping the reversed value fails ({exc}); check its reverse"
+        )
+    changed = [
+        c.target
+        for c in readers
+        if not _same(again.get(c.target), preview.mapped.get(c.target))
+    ]
+    if changed:
+        return Difference(
+            name,
+            False,
+            f"the reversed value maps to a different {', '.join(changed)}; check its "
+            "reverse",
+        )
+    return Difference(
+        name,
+        True,
+        f"{_one_way_steps(readers)} it one way, and the reversed value "
+        f"maps to the same {targets}",
+    )
+
+
+def _one_way_steps(readers: list[Column]) -> str:
+    """Who normalises the column: the transforms of *readers* that lose its original
+    form, with their target column, else the expressions that read it."""
+    steps = [
+        f"{s.name} ({column.target})"
+        for column in readers
+        for s in column.steps
+        if s.inverse is None or (s.normalizes and s.name != "required")
+    ]
+    named = steps or [f"the expression of {c.target}" for c in readers if not c.steps]
+    if not named:
+        return "the mapping normalises"
+    if len(named) > 1:
+        return f"{', '.join(named[:-1])} and {named[-1]} normalise"
+    return f"{named[0]} normalises"
+
+
+def unread_keys(mapping: Mapping, row: RowMapping[str, Any]) -> str | None:
+    """A note naming the keys of a ``--row`` that *mapping* never reads (typos)."""
+    known = {name for c in mapping.columns for name in c.reads}
+    known |= {name for f in mapping.filters for name in f.reads}
+    known |= {r.source for r in mapping.reverse_columns} | mapping.domains.keys()
+    unread = sorted(set(row) - known)
+    if not unread:
+        return None
+    candidates = sorted(known - set(row))
+    shown = []
+    for key in unread:
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
+        shown.append(f"{key} (did you mean {close[0]}?)" if close else key)
+    noun = "a column" if len(unread) == 1 else "columns"
+    return f"--row gives {noun} this mapping does not read: {', '.join(shown)}"
 
 
 def _snapshot_event(mapping: Mapping, row: dict[str, Any]) -> ChangeEvent:
@@ -102,10 +196,23 @@ def row_from_json(text: str) -> dict[str, Any]:
         raise ConfigError(f"--row is not valid JSON: {exc.msg} at {exc.pos}") from exc
     if not isinstance(data, dict):
         raise ConfigError("--row must be a JSON object of column names to values")
-    return {str(k): _typed(v) for k, v in data.items()}
+    row, errors = {}, []
+    for key, value in data.items():
+        try:
+            row[str(key)] = _typed(value)
+        except ValueError as exc:
+            kind = "date" if _DATE.match(value) else "date-time"
+            errors.append(f"--row {key}: {value!r} is not a valid {kind} ({exc})")
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return row
 
 
 def _typed(value: Any) -> Any:
+    """*value* as JSON gave it, or the date or date-time its ISO text denotes.
+
+    Raises ``ValueError`` for ISO-shaped text that is no real day or time.
+    """
     if not isinstance(value, str):
         return value
     if _DATE.match(value):
@@ -115,8 +222,18 @@ def _typed(value: Any) -> Any:
     return value
 
 
+def row_count(count: int) -> int:
+    """*count* if it is a number of rows to preview; ``ConfigError`` if not."""
+    if count < 1:
+        raise ConfigError(
+            f"--from-db takes the number of rows to preview, 1 or more; got {count}"
+        )
+    return count
+
+
 def rows_from_db(url: str, mapping: Mapping, limit: int) -> list[dict[str, Any]]:
     """Up to *limit* rows of the mapping's source table, read with *url*."""
+    row_count(limit)
     schema, name = mapping.source_table.split(".", 1)
     table = sa.table(name, schema=schema)
     engine = sa.create_engine(url)

@@ -136,9 +136,90 @@ def test_check_cli_reads_the_live_schemas(dev_env: Any) -> None:
     )
 
     assert result.exit_code == 0, result.output
-    assert (
-        result.output == "3 mapping file(s) checked against live schemas: no problems\n"
+    demo = REPO / "mappings" / "xyzg_to_gsxt.yaml"
+    assert result.output.splitlines() == [
+        f"{demo}:30:13: columns.ENTNAME.from: warning: source column xdr_mc is TEXT, "
+        "with no length limit, but ENTNAME is VARCHAR(200); a value longer than 200 "
+        "characters would be refused by the target database and its row sent to the "
+        "dead-letter table",
+        f"{demo}:43:14: columns.REPDECNO.from: warning: source column xf_jdwh is "
+        "TEXT, with no length limit, but REPDECNO is VARCHAR(100); a value longer "
+        "than 100 characters would be refused by the target database and its row "
+        "sent to the dead-letter table",
+        f"{demo}:44:18: columns.REPDECORG_CN.from: warning: source column xf_dw is "
+        "TEXT, with no length limit, but REPDECORG_CN is VARCHAR(200); a value "
+        "longer than 200 characters would be refused by the target database and its "
+        "row sent to the dead-letter table",
+        "3 mapping file(s) checked against live schemas: no problems, 3 warnings",
+    ]
+
+
+def _demo_copy(tmp_path: Path, old: str, new: str) -> Path:
+    text = (REPO / "mappings" / "xyzg_to_gsxt.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "copy.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _found(report: Any, path: Path) -> list[str]:
+    return [str(p).replace(str(path), "copy.yaml") for p in report.problems]
+
+
+def test_live_check_reports_a_misspelt_name_in_a_two_way_expression(
+    tmp_path: Path, schemas: LiveSchemas
+) -> None:
+    """Pins: `jdfk_bzz` reported as a two-way column without a way back."""
+    path = _demo_copy(tmp_path, "5 if jdfk_bz else 6", "5 if jdfk_bzz else 6")
+
+    report = check_files([path], schemas)
+
+    assert _found(report, path) == [
+        "copy.yaml:31:3: columns.REPAIRTYPE: unknown source column jdfk_bzz; "
+        "xyzg.xyxf_jg has no such column"
+    ]
+
+
+def test_live_check_reports_a_bad_expression_once(
+    tmp_path: Path, schemas: LiveSchemas
+) -> None:
+    """Pins: reverse rules reading REPAIRTYPE reported after its expression failed."""
+    path = _demo_copy(tmp_path, "5 if jdfk_bz else 6", "5 if jdfk_bz els 6")
+
+    report = check_files([path], schemas)
+
+    assert _found(report, path) == [
+        "copy.yaml:39:20: columns.REPAIRTYPE.transforms[0].map.values.04.expr: '5 if "
+        "jdfk_bz els 6' is not a valid expression: expected 'else' after 'if' "
+        "expression"
+    ]
+
+
+def test_live_check_warns_of_text_into_a_short_column(
+    tmp_path: Path, schemas: LiveSchemas
+) -> None:
+    """Pins: TEXT -> CHAR(6) passing silently while VARCHAR(40) -> CHAR(6) fails."""
+    path = _demo_copy(
+        tmp_path, "S_EXT_NODENUM: {from: dfbm}", "S_EXT_NODENUM: {from: xdr_mc}"
     )
+
+    report = check_files([path], schemas)
+
+    assert report.ok
+    assert str(report.warnings[-1]).replace(str(path), "copy.yaml") == (
+        "copy.yaml:53:19: columns.S_EXT_NODENUM.from: warning: source column xdr_mc "
+        "is TEXT, with no length limit, but S_EXT_NODENUM is CHAR(6); a value longer "
+        "than 6 characters would be refused by the target database and its row sent "
+        "to the dead-letter table"
+    )
+    bounded = _demo_copy(
+        tmp_path, "S_EXT_NODENUM: {from: dfbm}", "S_EXT_NODENUM: {from: xf_bh}"
+    )
+    assert _found(check_files([bounded], schemas), bounded) == [
+        "copy.yaml:53:19: columns.S_EXT_NODENUM.from: source column xf_bh is "
+        "VARCHAR(40), longer than S_EXT_NODENUM CHAR(6); longer values would be "
+        "refused by the target database"
+    ]
 
 
 def test_preview_from_db_reads_source_rows(

@@ -127,7 +127,11 @@ def test_preview_shows_the_round_trip() -> None:
     assert result.exit_code == 0, result.output
     assert "'南市监处〔2024〕35号'" in result.output
     assert "datetime 2024-09-01T23:59:59.999999+00:00" in result.output
-    assert result.output.splitlines()[-1] == "round trip: differs in PENDECNO"
+    assert result.output.splitlines()[-2:] == [
+        "round trip: differs in PENDECNO, as expected",
+        "  PENDECNO: expected: fold_decision_number (cf_wsh_gf) normalises it one way, "
+        "and the reversed value maps to the same cf_wsh_gf",
+    ]
 
 
 def test_preview_of_a_filtered_row_says_why() -> None:
@@ -191,3 +195,121 @@ def test_preview_of_an_empty_table_says_there_is_nothing_to_show(
 
     assert result.exit_code == 0
     assert result.output == "xyzg.xyxf_jg has no rows to preview\n"
+
+
+def test_preview_names_a_difference_the_mapping_does_not_explain(
+    tmp_path: Path,
+) -> None:
+    """A reverse rule that gives back the wrong value still reads as a problem."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        (REPO / "mappings" / "gsxt_to_xyzg.yaml")
+        .read_text(encoding="utf-8")
+        .replace('"01": 4\n', '"01": 3\n'),
+        encoding="utf-8",
+    )
+    row = {**WORKED_ROW, "REPAIRTYPE": 4, "PENDECNO": "南市监处〔2024〕35号"}
+
+    result = runner.invoke(
+        app, ["preview", str(path), "--row", json.dumps(row, ensure_ascii=False)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "round trip: differs in REPAIRTYPE",
+        "  REPAIRTYPE: unexpected: the reversed value maps to a different xf_lx; "
+        "check its reverse",
+    ]
+
+
+def test_preview_refuses_an_impossible_date_naming_the_field() -> None:
+    """Pins: `"xf_rq": "2025-13-01"` ending in a ValueError traceback."""
+    row = {"xf_bh": "XF-1", "xf_rq": "2025-13-01", "xf_jdsj": "2024-06-14T24:00:00Z"}
+
+    result = runner.invoke(
+        app, ["preview", "mappings/xyzg_to_gsxt.yaml", "--row", json.dumps(row)]
+    )
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "FAILED: --row xf_rq: '2025-13-01' is not a valid date (month must be in "
+        "1..12)\n"
+        "--row xf_jdsj: '2024-06-14T24:00:00Z' is not a valid date-time (hour must "
+        "be in 0..23)\n"
+    )
+
+
+XYZG_ROW = {
+    "xf_bh": "XF-GSXT-310000-20240615-0001",
+    "xdr_mc": "上海禾青餐饮管理有限公司",
+    "xdr_lb": "法人及非法人组织",
+    "xdr_shxym": "91310115MAF5PJ963C",
+    "cf_wsh_gf": "沪浦市监处〔2024〕123号",
+    "xf_lx": "04",
+    "jdfk_bz": True,
+    "xf_jdwh": None,
+    "xf_rq": "2024-06-15",
+    "xf_jdsj": "2024-06-14T16:00:00Z",
+    "xf_dw": None,
+    "xf_dwdm": None,
+    "zzgs_sj": "2024-06-14T16:00:00Z",
+    "sjly": "XYZG",
+    "dfbm": "310000",
+}
+
+
+def test_preview_names_row_keys_the_mapping_does_not_read() -> None:
+    """Pins: a misspelt --row key reported only as the real column being absent."""
+    row = {**XYZG_ROW, "xdr_shxymm": XYZG_ROW["xdr_shxym"], "gxsj": None}
+    del row["xdr_shxym"]
+
+    result = runner.invoke(
+        app,
+        [
+            "preview",
+            str(REPO / "mappings" / "xyzg_to_gsxt.yaml"),
+            "--row",
+            json.dumps(row, ensure_ascii=False),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "rejected: UNISCID (from xdr_shxym): source column xdr_shxym is absent from "
+        "the event",
+        "--row gives columns this mapping does not read: gxsj, xdr_shxymm (did you "
+        "mean xdr_shxym?)",
+    ]
+
+
+def test_preview_of_a_complete_row_has_no_note_on_its_keys() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "preview",
+            str(REPO / "mappings" / "xyzg_to_gsxt.yaml"),
+            "--row",
+            json.dumps(XYZG_ROW, ensure_ascii=False),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "round trip: identical"
+
+
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_preview_from_db_needs_a_positive_count(
+    count: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pins: 0 read as an empty table, -1 as a database rights problem."""
+    monkeypatch.setattr("bridge.devenv.api.running", _started)
+
+    result = runner.invoke(
+        app, ["preview", "mappings/gsxt_to_xyzg.yaml", "--from-db", count]
+    )
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"FAILED: --from-db takes the number of rows to preview, 1 or more; got "
+        f"{count}\n"
+    )

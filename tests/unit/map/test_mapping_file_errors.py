@@ -307,3 +307,205 @@ def test_stated_reverse_values_must_fit_the_source_column(tmp_path: Path) -> Non
         "m.yaml:17:35: reverse.code.transforms[0]: map value 1 is an integer, but "
         "code is CHAR(1)",
     ]
+
+
+# --- echoes and misspellings (regressions from a new user's first check) ----------
+
+READS_FLAG = VALID.replace(
+    '{a: "1", b: "2"}', "{a: \"1\", b: {expr: \"'2' if flag else '3'\"}}"
+) + dedent(
+    """\
+    reverse:
+      code: {from: CODE, transforms: [{map: {values: {"1": a, "2": b, "3": b}}}]}
+      flag: {expr: "CODE == '2'"}
+    """
+)
+
+FLAG_SCHEMAS = StaticSchemas(
+    {
+        "xyzg.src": [
+            ColumnShape("id", "VARCHAR(10)", "str", 10),
+            ColumnShape("code", "CHAR(1)", "str", 1, values=("a", "b")),
+            ColumnShape("flag", "BOOLEAN", "bool"),
+            ColumnShape("amount", "NUMERIC(24, 6)", "decimal", scale=6),
+        ],
+        "gsxt.DST": [
+            ColumnShape("ID", "VARCHAR(10)", "str", 10),
+            ColumnShape("CODE", "CHAR(1)", "str", 1),
+            ColumnShape("AMOUNT", "BIGINT UNSIGNED", "int"),
+        ],
+    }
+)
+
+
+def test_file_reading_a_stated_source_column_fits(tmp_path: Path) -> None:
+    assert problems(tmp_path, READS_FLAG) == []
+    assert problems(tmp_path, READS_FLAG, FLAG_SCHEMAS) == []
+
+
+def test_misspelt_name_in_a_two_way_expression_is_an_unknown_column(
+    tmp_path: Path,
+) -> None:
+    """Pins: a typo read as a missing way back, the typo itself never reported."""
+    text = READS_FLAG.replace("if flag else", "if flagg else")
+
+    assert problems(tmp_path, text, FLAG_SCHEMAS) == [
+        "m.yaml:10:3: columns.CODE: unknown source column flagg; xyzg.src has no such "
+        "column"
+    ]
+
+
+def test_misspelt_name_in_a_two_way_expression_offline_suggests_the_name(
+    tmp_path: Path,
+) -> None:
+    text = READS_FLAG.replace("if flag else", "if flagg else")
+
+    assert problems(tmp_path, text) == [
+        "m.yaml:10:3: columns.CODE: two-way mapping without a way back: its "
+        "transforms (map) cannot be undone; state how to compute flagg under "
+        "reverse: (did you mean flag?)"
+    ]
+
+
+def test_a_real_column_without_a_way_back_still_needs_one_with_live_schemas(
+    tmp_path: Path,
+) -> None:
+    text = READS_FLAG.replace("  flag: {expr: \"CODE == '2'\"}\n", "")
+
+    assert problems(tmp_path, text, FLAG_SCHEMAS) == [
+        "m.yaml:10:3: columns.CODE: two-way mapping without a way back: its "
+        "transforms (map) cannot be undone; state how to compute flag under reverse:"
+    ]
+
+
+def test_a_bad_expression_causes_no_follow_on_reverse_problems(
+    tmp_path: Path,
+) -> None:
+    """Pins: reverse rules reading a column whose expression failed to compile."""
+    text = READS_FLAG.replace("if flag else", "if flag els")
+
+    assert problems(tmp_path, text, FLAG_SCHEMAS) == [
+        "m.yaml:13:36: columns.CODE.transforms[0].map.values.b.expr: \"'2' if flag "
+        "els '3'\" is not a valid expression: expected 'else' after 'if' expression"
+    ]
+
+
+def test_a_bad_reverse_rule_causes_no_missing_way_back(tmp_path: Path) -> None:
+    text = READS_FLAG.replace("flag: {expr: \"CODE == '2'\"}", 'flag: {expr: "=="}')
+
+    assert problems(tmp_path, text) == [
+        "m.yaml:18:10: reverse.flag.expr: '==' is not a valid expression: invalid "
+        "syntax"
+    ]
+
+
+def test_a_bad_from_column_causes_no_missing_way_back(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "  ID: {from: id}", "  ID: {from: id, transforms: [uppercase]}"
+    ).replace("  CODE:\n", '  LABEL: {expr: "id"}\n  CODE:\n')
+
+    assert problems(tmp_path, text) == [
+        "m.yaml:9:31: columns.ID.transforms[0]: unknown transform 'uppercase'; known: "
+        "bool_from_int, date_to_local_midnight, fold_decision_number, int_from_bool, "
+        "local_datetime_to_date, local_to_utc, map, mask_id, nfkc, required, scale, "
+        "trim, upper, uscc, utc_to_local"
+    ]
+
+
+def test_the_parts_that_compiled_are_checked_against_the_tables(
+    tmp_path: Path,
+) -> None:
+    """Every problem at once: a bad transform does not hide an unknown column."""
+    text = VALID.replace(
+        "  ID: {from: id}", "  ID: {from: id, transforms: [uppercase]}"
+    ).replace("{from: amount,", "{from: amuont,")
+
+    found = problems(tmp_path, text, SCHEMAS)
+
+    assert found[0].startswith("m.yaml:9:31: columns.ID.transforms[0]: unknown ")
+    assert found[1:] == [
+        "m.yaml:13:9: columns.CODE.transforms[0]: the value map does not cover 'c' "
+        "of code's possible values; map them or give a default",
+        "m.yaml:14:12: columns.AMOUNT.from: unknown source column amuont; xyzg.src "
+        "has no such column",
+    ]
+
+
+def test_a_broken_table_name_is_not_looked_up(tmp_path: Path) -> None:
+    text = VALID.replace("xyzg.src", "src")
+
+    assert problems(tmp_path, text, SCHEMAS) == [
+        "m.yaml:4:3: source.table: table 'src' must be written schema.table with "
+        "plain names"
+    ]
+
+
+# --- text of unbounded length -----------------------------------------------------
+
+
+def warnings(tmp_path: Path, text: str, schemas: SchemaSource) -> list[str]:
+    path = tmp_path / "m.yaml"
+    path.write_text(dedent(text), encoding="utf-8")
+    report = check_files([path], schemas)
+    return [str(p).replace(str(path), "m.yaml") for p in report.warnings]
+
+
+LENGTHS = StaticSchemas(
+    {
+        "xyzg.src": [
+            ColumnShape("id", "VARCHAR(10)", "str", 10),
+            ColumnShape("name", "TEXT", "str"),
+            ColumnShape("kind", "TEXT", "str", values=("法人及非法人组织", "个体")),
+            ColumnShape("day", "DATE", "date"),
+        ],
+        "gsxt.DST": [
+            ColumnShape("ID", "VARCHAR(10)", "str", 10),
+            ColumnShape("NODE", "CHAR(6)", "str", 6),
+            ColumnShape("NOTE", "TEXT", "str"),
+            ColumnShape("DAY", "DATE", "date"),
+        ],
+    }
+)
+
+UNBOUNDED = dedent(
+    """\
+    version: 1
+    source: {table: xyzg.src}
+    target: {table: gsxt.DST, key: [ID]}
+    columns:
+      ID: {from: id}
+      NODE: {from: name}
+      NOTE: {from: name}
+      DAY: {from: day}
+    conflict: {policy: source_wins}
+    """
+)
+
+
+def test_unbounded_text_into_a_bounded_column_is_a_warning(tmp_path: Path) -> None:
+    """Pins: TEXT -> CHAR(6) passed silently while VARCHAR(40) -> CHAR(6) failed."""
+    assert problems(tmp_path, UNBOUNDED, LENGTHS) == []
+    assert warnings(tmp_path, UNBOUNDED, LENGTHS) == [
+        "m.yaml:6:10: columns.NODE.from: warning: source column name is TEXT, with no "
+        "length limit, but NODE is CHAR(6); a value longer than 6 characters would "
+        "be refused by the target database and its row sent to the dead-letter table"
+    ]
+
+
+def test_unbounded_text_with_listed_values_is_checked_value_by_value(
+    tmp_path: Path,
+) -> None:
+    text = UNBOUNDED.replace("NODE: {from: name}", "NODE: {from: kind}")
+
+    assert warnings(tmp_path, text, LENGTHS) == []
+    assert problems(tmp_path, text, LENGTHS) == [
+        "m.yaml:6:10: columns.NODE.from: kind value '法人及非法人组织' has 8 "
+        "characters, but NODE is CHAR(6)"
+    ]
+    # A domain declared in the file takes the place of the column's listed values.
+    declared = text.replace(
+        "source: {table: xyzg.src}",
+        "source: {table: xyzg.src, domains: {kind: [个体, 合伙]}}",
+    )
+    assert problems(tmp_path, declared, LENGTHS) == []
+    assert warnings(tmp_path, declared, LENGTHS) == []
