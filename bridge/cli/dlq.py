@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from bridge.apply import deadletter, make_engine
+from bridge.apply.engine import database_url
 from bridge.apply.replay import DeadLetterDesk, ReplayOutcome, ReplayResult
 from bridge.errors import BridgeError, ConfigError, DevEnvError, database_message
 from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
@@ -35,6 +36,7 @@ dlq_app = typer.Typer(
 console = Console()
 
 TARGETS = {"pg": "postgres", "mysql": "mysql"}
+STATUSES = ("new", "replayed", "discarded", "all")
 NO_TARGET_TABLE = (
     "(none: the mapping refused the row before a target row existed; its target "
     "table is the mapping's target.table)"
@@ -74,7 +76,9 @@ def target_databases(target: str | None, url: str | None) -> list[TargetDatabase
     Each is connected to once here, so a wrong URL or password is one clear error.
     """
     if url:
-        engine = make_engine(url)
+        engine = make_engine(
+            database_url(url, where="--url", then="nothing was read or changed")
+        )
         chosen = [TargetDatabase(engine.url.render_as_string(), engine)]
     elif target is not None and target not in TARGETS:
         raise ConfigError(
@@ -145,12 +149,20 @@ def list_command(
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
 ) -> None:
     """List dead letters, oldest first."""
+    if status not in STATUSES:
+        _fail(
+            f"--status {status!r} is not one of {', '.join(STATUSES)}; nothing was read"
+        )
     with _failing():
+        databases = target_databases(target, url)
         letters = [
             (database.label, letter)
-            for database in target_databases(target, url)
+            for database in databases
             for letter in _letters(database, pipeline, status, limit)
         ]
+    if not letters:
+        console.print(_none_found(databases, pipeline, status), highlight=False)
+        return
     table = Table(title=f"dead letters ({status})")
     for column in (
         "id",
@@ -175,6 +187,16 @@ def list_command(
             letter.status,
         )
     console.print(table)
+
+
+def _none_found(
+    databases: list[TargetDatabase], pipeline: str | None, status: str
+) -> str:
+    """What an empty ``list`` says: no dead letters, under which filter, where."""
+    which = "" if status == "all" else f" {status}"
+    of = f" of pipeline {pipeline!r}" if pipeline else ""
+    where = " or ".join(database.label for database in databases)
+    return f"no{which} dead letters{of} in {where}"
 
 
 def _letters(
@@ -221,8 +243,13 @@ def replay_command(
     pipeline: Pipeline = None,
 ) -> None:
     """Run the current mapping on stored events and write the rows."""
-    if bool(letter_ids) == all_new:
-        _fail("give dead letter ids or --all (not both); nothing was replayed")
+    if letter_ids and all_new:
+        _fail("give dead letter ids or --all, not both; nothing was replayed")
+    if not letter_ids and not all_new:
+        _fail(
+            "give the ids of the dead letters to replay, or --all for every new "
+            "one; nothing was replayed"
+        )
     with _failing():
         databases = target_databases(target, url)
         if all_new:
@@ -282,7 +309,9 @@ def _print_outcomes(outcomes: list[ReplayOutcome]) -> None:
 
 
 def _fields(letter: Any) -> list[tuple[str, str]]:
-    event = json.dumps(json.loads(letter.event), indent=2, ensure_ascii=False)
+    # The raw Debezium record is shown once, as raw_event; in the event it repeats.
+    document = {k: v for k, v in json.loads(letter.event).items() if k != "raw"}
+    event = json.dumps(document, indent=2, ensure_ascii=False)
     names = (
         "pipeline", "status", "created_at", "source_table", "target_table",
         "event_key", "source_position", "mapping_name", "mapping_path",

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bridge.apply.engine import database_url
 from bridge.errors import ConfigError, DevEnvError
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import CheckReport, check_files
@@ -61,14 +62,23 @@ def register(app: typer.Typer) -> None:
 
 
 def given_urls(pg_url: str | None, mysql_url: str | None) -> list[str]:
-    """The URLs the user gave, as options or in the environment."""
+    """The URLs the user gave, as options or in the environment, read as URLs.
+
+    Raises :class:`ConfigError` naming the option or variable of a URL the bridge
+    cannot use.
+    """
+    given = [
+        (pg_url, "--pg-url") if pg_url else (os.environ.get(PG_ENV), f"${PG_ENV}"),
+        (mysql_url, "--mysql-url")
+        if mysql_url
+        else (os.environ.get(MYSQL_ENV), f"${MYSQL_ENV}"),
+    ]
     return [
-        u
-        for u in (
-            pg_url or os.environ.get(PG_ENV),
-            mysql_url or os.environ.get(MYSQL_ENV),
+        database_url(text, where=where, then="nothing was checked").render_as_string(
+            hide_password=False
         )
-        if u
+        for text, where in given
+        if text
     ]
 
 
@@ -129,8 +139,8 @@ def check(
     paths = files or sorted(Path().glob(DEFAULT_GLOB))
     if not paths:
         _fail(f"no mapping files given and none match {DEFAULT_GLOB}")
-    urls, why_offline = ([], None) if offline else _check_urls(pg_url, mysql_url)
     try:
+        urls, why_offline = ([], None) if offline else _check_urls(pg_url, mysql_url)
         with _live_schemas(urls) as schemas:
             _unreachable(schemas, "nothing was checked")
             report = check_files(paths, schemas)

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
@@ -23,6 +23,27 @@ log = logging.getLogger(__name__)
 ConfigOption = Annotated[
     Path,
     typer.Option("--config", "-c", help="Run configuration (YAML).", exists=False),
+]
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    """*value* as a logging level name, in any case; a usage error otherwise."""
+    if value.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(
+            f"{value!r} is not one of {', '.join(LOG_LEVELS)}; nothing was started"
+        )
+    return value.upper()
+
+
+LogLevelOption = Annotated[
+    str,
+    typer.Option(
+        "--log-level",
+        callback=_log_level,
+        metavar="<level>",
+        help="DEBUG, INFO, WARNING or ERROR, in any case.",
+    ),
 ]
 DevOption = Annotated[
     bool,
@@ -42,21 +63,32 @@ def register(app: typer.Typer) -> None:
 def run(
     config: ConfigOption = Path("creditbridge.yaml"),
     dev: DevOption = False,
-    log_level: Annotated[
-        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
-    ] = "INFO",
+    log_level: LogLevelOption = "INFO",
+    snapshot_again: Annotated[
+        bool,
+        typer.Option(
+            "--snapshot-again",
+            help="Take a new snapshot of a source whose Debezium offsets are missing "
+            "under home although its target holds a checkpoint (refused otherwise).",
+        ),
+    ] = False,
 ) -> None:
     """Start both pipelines and stream until SIGTERM or Ctrl-C."""
     from bridge.observe.logging import configure_logging
-    from bridge.pipeline.config import load_run_config
+    from bridge.pipeline.config import read_run_config, report_problems
     from bridge.pipeline.runner import describe_pipelines, prepare
 
     console = Console(stderr=True)
-    configure_logging(log_level.upper(), json=False)
+    configure_logging(log_level, json=False)
     try:
         if dev:
             use_dev_environment()
-        bridge = prepare(load_run_config(config))
+        loaded, problems = read_run_config(config)
+        if loaded is None:
+            raise BridgeError(report_problems(config, problems))
+        bridge = prepare(
+            loaded, config_problems=problems, snapshot_again=snapshot_again
+        )
         console.print(_pipeline_table(describe_pipelines(bridge)))
         stop_progress = _show_snapshot_progress(bridge, console)
         try:

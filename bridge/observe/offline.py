@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -127,10 +128,11 @@ def _position_text(position: str) -> str:
 
 
 def read_database_status(
-    databases: Mapping[str, tuple[str, str]],
+    databases: Mapping[str, tuple[str | sa.URL, str]],
     *,
     redactor: Redactor | None = None,
     pipelines: Collection[str] | None = None,
+    slots: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> StatusReport:
     """Status from the bridge tables of each target database.
@@ -138,7 +140,9 @@ def read_database_status(
     *databases* maps a database name to ``(SQLAlchemy URL, direction label)``; the
     direction is that of the pipelines whose checkpoints live there. A database that
     cannot be read is named in the report's problems; the others are still read.
-    *pipelines* limits the report to those pipeline names.
+    *pipelines* limits the report to those pipeline names. *slots* names the
+    replication slot each pipeline's PostgreSQL source keeps for it, so a pipeline
+    shows its slot's retention when one of the databases reports that slot.
     """
     redactor = redactor or Redactor()
     report = StatusReport(generated_at=now or datetime.now(UTC), pipelines=[],
@@ -165,4 +169,16 @@ def read_database_status(
             engine.dispose()
 
     report.dead_letters.sort(key=lambda entry: entry.failed_at, reverse=True)
+    _add_slot_retention(report, slots or {})
     return report
+
+
+def _add_slot_retention(report: StatusReport, slots: Mapping[str, str]) -> None:
+    """Each pipeline's slot retention, from the slots the databases reported."""
+    retained = report.replication_slots
+    report.pipelines[:] = [
+        replace(pipeline, slot_retained_bytes=retained[slots[pipeline.name]])
+        if slots.get(pipeline.name) in retained
+        else pipeline
+        for pipeline in report.pipelines
+    ]

@@ -13,17 +13,18 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bridge.observe.offline import read_database_status
+from bridge.observe.status import StatusReport
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "http://127.0.0.1:9187"
 ASK_TIMEOUT_SECONDS: Final = 3.0
 
-Databases = Mapping[str, tuple[str, str]]
+Databases = Mapping[str, tuple[str | sa.URL, str]]
 """Database name to ``(SQLAlchemy URL, direction of the pipelines it receives)``."""
 
 
@@ -38,16 +39,19 @@ def ask_bridge(url: str, timeout: float = ASK_TIMEOUT_SECONDS) -> dict[str, Any]
     return data
 
 
-def gather_status(url: str, databases: Callable[[], Databases]) -> dict[str, Any]:
-    """Status from the bridge at *url*, or from the databases *databases* names.
+def gather_status(
+    url: str, read_databases: Callable[[], StatusReport]
+) -> dict[str, Any]:
+    """Status from the bridge at *url*, or what *read_databases* reads instead.
 
-    *databases* is called only when the bridge does not answer, so a running bridge
-    is asked without touching any database.
+    *read_databases* (:func:`bridge.observe.offline.read_database_status` on the
+    target databases) is called only when the bridge does not answer, so a running
+    bridge is asked without touching any database.
     """
     answer = ask_bridge(url)
     if answer is not None:
         return answer
-    return read_database_status(databases()).to_json_dict()
+    return read_databases().to_json_dict()
 
 
 def render_status(data: Mapping[str, Any], console: Console, url: str) -> None:

@@ -24,15 +24,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.apply.applier import Applier
-from bridge.apply.engine import make_engine
+from bridge.apply.engine import database_url, make_engine
 from bridge.apply.pending import TransactionHold
 from bridge.apply.retry import RetrySettings
-from bridge.capture.connectors import ConnectorFile, load_connector, resolve_references
+from bridge.capture.connectors import (
+    ConnectorFile,
+    load_connector,
+    offsets_file,
+    resolve_references,
+)
 from bridge.capture.embedded import CaptureSource, EmbeddedCapture, EngineState
 from bridge.capture.engine_metrics import StreamingReading
 from bridge.capture.heartbeat import HeartbeatWriter, SourceSink
 from bridge.capture.jvm import JvmOptions
 from bridge.capture.slots import replication_slots
+from bridge.checkpoint.store import Checkpoint, read_checkpoint
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
 from bridge.decode.markers import transaction_topic
 from bridge.errors import BridgeError, ConfigError, database_message
@@ -65,6 +71,7 @@ HEARTBEAT_TABLE = "bridge.heartbeat"
 _SAMPLE_SECONDS = 5.0
 _DATABASE_REFRESH_SECONDS = 5.0
 _MIN_SILENCE_SECONDS = 15.0
+_NOT_STARTED = "nothing was started"
 
 
 @dataclass
@@ -421,21 +428,34 @@ def _reachable(engine: sa.Engine) -> Callable[[], str | None]:
     return check
 
 
-def prepare(config: RunConfig, *, metrics: Metrics | None = None) -> Bridge:
+def prepare(
+    config: RunConfig,
+    *,
+    metrics: Metrics | None = None,
+    config_problems: Sequence[object] = (),
+    snapshot_again: bool = False,
+) -> Bridge:
     """Check everything and build the bridge; start nothing.
 
-    Raises one :class:`ConfigError` listing every problem found.
+    Raises one :class:`ConfigError` listing every problem found, *config_problems*
+    (those :func:`~bridge.pipeline.config.read_run_config` found) first. With
+    *snapshot_again*, a pipeline whose embedded offsets are missing although its
+    target holds a checkpoint takes a new snapshot instead of being refused.
     """
     metrics = metrics or Metrics()
     lag = LagTracker()
-    problems: list[str] = []
+    problems = [str(problem) for problem in config_problems]
     pipelines = []
     for pipeline in config.pipelines:
         try:
-            pipelines.append(_prepare_one(config, pipeline, metrics, lag))
+            pipelines.append(
+                _prepare_one(config, pipeline, metrics, lag, snapshot_again)
+            )
         except (ConfigError, MappingFileError) as exc:
             problems.append(f"pipeline {pipeline.name}:\n{_indent(str(exc))}")
     if problems:
+        for prepared in pipelines:
+            prepared.target.dispose()
         raise ConfigError(
             "the bridge did not start; fix these problems and start again:\n"
             + "\n".join(problems)
@@ -444,19 +464,170 @@ def prepare(config: RunConfig, *, metrics: Metrics | None = None) -> Bridge:
 
 
 def _prepare_one(
-    config: RunConfig, pipeline: PipelineConfig, metrics: Metrics, lag: LagTracker
+    config: RunConfig,
+    pipeline: PipelineConfig,
+    metrics: Metrics,
+    lag: LagTracker,
+    snapshot_again: bool,
 ) -> PreparedPipeline:
     connector = load_connector(pipeline.connector)
+    source_url, target_url = _resolve_urls(config, pipeline, connector)
+    restart = _restart_problem(config, pipeline, connector, target_url, snapshot_again)
+    try:
+        prepared = _build_pipeline(
+            config,
+            pipeline,
+            connector,
+            (source_url, target_url),
+            metrics=metrics,
+            lag=lag,
+        )
+    except ConfigError as exc:
+        raise ConfigError("\n".join(filter(None, [str(exc), restart]))) from exc
+    if restart is not None:
+        prepared.target.dispose()
+        raise ConfigError(restart)
+    return prepared
+
+
+def _resolve_urls(
+    config: RunConfig, pipeline: PipelineConfig, connector: ConnectorFile
+) -> tuple[str, str]:
+    """The capture and writer URLs; what is unset in either is reported together."""
+    problems: list[str] = []
+    source_url = target_url = ""
     database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
-    properties = resolve_references(connector, database)
-    source_url = capture_url(connector, properties)
+    try:
+        source_url = capture_url(connector, resolve_references(connector, database))
+    except ConfigError as exc:
+        problems += [line for line in str(exc).splitlines() if line != _NOT_STARTED]
+    where = config.where("databases", pipeline.target, "url")
+    try:
+        resolved = resolve_url(config.database(pipeline.target).url, where=where)
+        checked = database_url(resolved, where=where, then="fix it and start again")
+        target_url = checked.render_as_string(hide_password=False)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join([*problems, _NOT_STARTED]))
+    return source_url, target_url
+
+
+def _restart_problem(
+    config: RunConfig,
+    pipeline: PipelineConfig,
+    connector: ConnectorFile,
+    target_url: str,
+    snapshot_again: bool,
+) -> str | None:
+    """Why starting would take an unplanned snapshot, None when it would not.
+
+    The embedded engine keeps its offsets (and MySQL's schema history) under
+    ``home``; without them Debezium snapshots the source again, even though the
+    target's checkpoint shows the pipeline ran before: the sign of a ``home`` that
+    moved, e.g. with a copied run configuration. Kafka Connect keeps its offsets in
+    the target, so Kafka pipelines cannot lose them this way.
+    """
+    if pipeline.transport != "embedded" or _has_offsets(config.home, connector.name):
+        return None
+    try:
+        held = _stored_checkpoint(target_url, pipeline.name)
+    except sa.exc.SQLAlchemyError as exc:
+        return (
+            f"{config.where('databases', pipeline.target, 'url')}: cannot read "
+            f"bridge.checkpoint as the writer account, to see whether pipeline "
+            f"{pipeline.name} ran before: {database_message(exc)}; run the SQL "
+            "`creditbridge setup` prints, then start again"
+        )
+    if held is None or held.position.snapshot:
+        # Only snapshot rows were applied: Debezium redoes an unfinished snapshot
+        # whatever its offsets say, so a new one is no loss.
+        return None
+    offsets = offsets_file(config.home, connector.name)
+    if snapshot_again:
+        log.warning(
+            "pipeline %s: no offsets in %s although its target's checkpoint holds "
+            "%s; taking a new snapshot as asked (--snapshot-again)",
+            pipeline.name,
+            offsets,
+            held.position,
+        )
+        return None
+    state = "holds none" if offsets.exists() else "does not exist"
+    written = _utc(held.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        f"{config.where('home')}: no Debezium offsets for connector "
+        f"{connector.name} under {config.home} ({offsets} {state}), but the target "
+        f"{pipeline.target} already holds a checkpoint for pipeline {pipeline.name}: "
+        f"{held.position}, written {written} UTC; starting now would take a new "
+        "snapshot of the source\n"
+        "point home: at the state directory the bridge ran with before"
+        f"{_relative_hint(config)}, or start with `creditbridge run "
+        "--snapshot-again` to take a new snapshot on purpose"
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    # PostgreSQL answers in the session's time zone; MySQL's DATETIME holds UTC.
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
+def _relative_hint(config: RunConfig) -> str:
+    if config.origin is None:
+        return ""
+    return (
+        " (a relative path is relative to the config file's folder "
+        f"{config.origin.folder})"
+    )
+
+
+def _has_offsets(home: Path, connector: str) -> bool:
+    """Whether the engine's offset file under *home* holds offsets of *connector*.
+
+    Kafka's ``FileOffsetBackingStore`` writes a serialized Java map whose keys are
+    the JSON ``["<connector>", {partition}]``, stored as plain bytes.
+    """
+    try:
+        stored = offsets_file(home, connector).read_bytes()
+    except FileNotFoundError:
+        return False
+    return f'["{connector}",'.encode() in stored
+
+
+def _stored_checkpoint(target_url: str, pipeline: str) -> Checkpoint | None:
+    """The pipeline's checkpoint in its target; None also when it cannot be reached.
+
+    An unreachable target is the mapping check's to report, once.
+    """
+    try:
+        engine = sa.create_engine(target_url, poolclass=sa.NullPool)
+        connection = engine.connect()
+    except (sa.exc.SQLAlchemyError, ValueError):
+        return None
+    try:
+        with connection:
+            return read_checkpoint(connection, pipeline)
+    finally:
+        engine.dispose()
+
+
+def _build_pipeline(
+    config: RunConfig,
+    pipeline: PipelineConfig,
+    connector: ConnectorFile,
+    urls: tuple[str, str],
+    *,
+    metrics: Metrics,
+    lag: LagTracker,
+) -> PreparedPipeline:
+    source_url, target_url = urls
     written = config.database(pipeline.target).url
-    target_url = resolve_url(written)
+    key = config.where("databases", pipeline.target, "url")
     _check_mappings(
         pipeline.mappings,
         [
             (source_url, f"the capture account of {connector.path}"),
-            (target_url, _configured_as(f"databases.{pipeline.target}.url", written)),
+            (target_url, _configured_as(key, written)),
         ],
     )
     mappings = [load_mapping(path) for path in pipeline.mappings]

@@ -20,12 +20,18 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.schema import CreateTable
 
 from bridge.apply import schema as bridge_schema
-from bridge.capture.connectors import ConnectorFile, load_connector
+from bridge.capture.connectors import (
+    ConnectorFile,
+    load_connector,
+    resolve_references,
+)
 from bridge.errors import ConfigError
 from bridge.map import load_mapping
 from bridge.pipeline.config import PipelineConfig, RunConfig, resolve_url
 
 HEARTBEAT_TABLE = "bridge.heartbeat"
+CAPTURE_PLACEHOLDER = "<capture account>"
+WRITER_PLACEHOLDER = "<writer account>"
 _HEARTBEAT = {
     "postgres": (
         "CREATE TABLE IF NOT EXISTS bridge.heartbeat (\n"
@@ -66,21 +72,34 @@ def setup_scripts(config: RunConfig) -> list[Script]:
         sources = sorted({m.source_table for m in mappings})
         targets = sorted({m.target_table for m in mappings})
         scripts.append(_source_script(pipeline, connector, sources))
-        writer = _writer_account(config, pipeline)
+        writer, note = _writer_account(config, pipeline)
         kind = "mysql" if _is_mysql_url(config, pipeline) else "postgres"
         scripts.append(_target_script(pipeline, kind, writer, targets))
+        if note is not None:
+            scripts[-1].statements.insert(0, note)
     return scripts
+
+
+def _placeholder_note(placeholder: str, key: str, written: str) -> str:
+    """The comment under a script's heading saying what a placeholder stands for."""
+    return (
+        f"-- {placeholder} stands for the account of {key}, {written},\n"
+        "-- which cannot be resolved here: set what it refers to and run setup\n"
+        "-- again, or write the account's name in place of the placeholder."
+    )
 
 
 def _source_script(
     pipeline: PipelineConfig, connector: ConnectorFile, tables: list[str]
 ) -> Script:
-    user = connector.config.get("database.user", "<capture account>")
+    user, note = _capture_account(connector)
     script = Script(
         f"pipeline {pipeline.name}: on the SOURCE database of {connector.path.name} "
         f"({connector.kind}), as an administrator"
     )
     add = script.statements.append
+    if note is not None:
+        add(note)
     if connector.kind == "mysql":
         add("CREATE DATABASE IF NOT EXISTS bridge CHARACTER SET utf8mb4;")
         add(_HEARTBEAT["mysql"])
@@ -150,9 +169,32 @@ def _target_url(config: RunConfig, pipeline: PipelineConfig) -> sa.URL | None:
         return None
 
 
-def _writer_account(config: RunConfig, pipeline: PipelineConfig) -> str:
+def _capture_account(connector: ConnectorFile) -> tuple[str, str | None]:
+    """The account the connector file logs in as, from its ``database.user``.
+
+    A placeholder and a note saying why when a reference in it is not set.
+    """
+    written = connector.config.get("database.user", "")
+    try:
+        user = resolve_references(connector, {"database.user": written})
+    except ConfigError:
+        user = {}
+    if user.get("database.user"):
+        return user["database.user"], None
+    key = f"{connector.path.name}: config.database.user"
+    return CAPTURE_PLACEHOLDER, _placeholder_note(CAPTURE_PLACEHOLDER, key, written)
+
+
+def _writer_account(
+    config: RunConfig, pipeline: PipelineConfig
+) -> tuple[str, str | None]:
+    """The writer URL's account; a placeholder and a note when it is not known."""
     url = _target_url(config, pipeline)
-    return url.username if url is not None and url.username else "<writer account>"
+    if url is not None and url.username:
+        return url.username, None
+    key = f"databases.{pipeline.target}.url"
+    written = config.database(pipeline.target).url
+    return WRITER_PLACEHOLDER, _placeholder_note(WRITER_PLACEHOLDER, key, written)
 
 
 def _is_mysql_url(config: RunConfig, pipeline: PipelineConfig) -> bool:

@@ -174,6 +174,35 @@ def test_slot_retention_of_a_real_slot(dev_env: Any) -> None:
         writer.dispose()
 
 
+def test_a_pipeline_shows_the_retention_of_its_slot(
+    dev_env: Any, pipelines: dict[str, str]
+) -> None:
+    """Pins: `slot retention -` beside a slot table that knows the slot's size."""
+    slot = f"obs_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(dev_env.postgres.url("admin"))
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(
+                "SELECT pg_create_physical_replication_slot(:slot, true)"
+            ), {"slot": slot})
+
+        report = read_database_status(
+            databases(dev_env), pipelines=set(pipelines.values()),
+            slots={pipelines["mysql"]: slot, pipelines["postgresql"]: "no_such_slot"},
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text("SELECT pg_drop_replication_slot(:slot)"),
+                               {"slot": slot})
+        admin.dispose()
+
+    retention = {p.name: p.slot_retained_bytes for p in report.pipelines}
+    assert retention == {
+        pipelines["mysql"]: report.replication_slots[slot],
+        pipelines["postgresql"]: None,
+    }
+
+
 def _bytes_since(connection: sa.Connection, lsn: str) -> int:
     return int(connection.execute(sa.text(
         "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), CAST(:lsn AS pg_lsn))::bigint"
@@ -198,13 +227,14 @@ def test_cli_reads_the_databases_when_the_bridge_is_stopped(
     assert data["origin"] == "databases"
     ours = {p["name"]: p for p in data["pipelines"] if p["name"] in pipelines.values()}
     assert ours[pipelines["mysql"]] == {
-        "name": pipelines["mysql"], "direction": "Credit China → NECIPS",
+        "name": pipelines["mysql"], "direction": "Credit China -> NECIPS",
         "state": "stopped", "lag_seconds": None,
         "last_position": "credit_china lsn=0/16B3748",
         "last_applied_at": "2026-12-03T09:00:00+00:00", "events_per_second": None,
         "applied_total": None, "dead_letters": 2, "slot_retained_bytes": None,
     }
-    assert ours[pipelines["postgresql"]]["direction"] == "NECIPS → Credit China"
+    # The arrow of the running bridge, whose run configuration describes pipelines.
+    assert ours[pipelines["postgresql"]]["direction"] == "NECIPS -> Credit China"
 
 
 def test_cli_asks_the_running_bridge() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -93,3 +94,111 @@ def test_show_says_why_a_mapping_refusal_has_no_target_table() -> None:
         "table is the mapping's target.table)"
     )
     assert fields["source_table"] == ""
+
+
+def test_an_unknown_status_names_the_choices() -> None:
+    """Pins: `dlq list --status bogus` printing an empty table and exiting 0."""
+    result = runner.invoke(app, ["dlq", "list", "--status", "bogus"])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        "FAILED: --status 'bogus' is not one of new, replayed, discarded, all; "
+        "nothing was read"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ([], "no new dead letters in pg or mysql"),
+        (["--status", "all"], "no dead letters in pg or mysql"),
+        (
+            ["--status", "discarded", "--pipeline", "xyzg-to-gsxt"],
+            "no discarded dead letters of pipeline 'xyzg-to-gsxt' in pg or mysql",
+        ),
+    ],
+)
+def test_an_empty_list_says_so_with_its_filter(
+    monkeypatch: pytest.MonkeyPatch, options: list[str], said: str
+) -> None:
+    """Pins: a header-only table when no dead letter matches."""
+    databases = [dlq.TargetDatabase(name, engine=None) for name in ("pg", "mysql")]
+    monkeypatch.setattr(dlq, "target_databases", lambda target, url: databases)
+    monkeypatch.setattr(dlq, "_letters", lambda *args: [])
+
+    result = runner.invoke(app, ["dlq", "list", *options])
+
+    assert result.exit_code == 0
+    assert _one_line(result.output) == said
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (
+            [],
+            "FAILED: give the ids of the dead letters to replay, or --all for every "
+            "new one; nothing was replayed",
+        ),
+        (
+            ["3", "--all"],
+            "FAILED: give dead letter ids or --all, not both; nothing was replayed",
+        ),
+    ],
+)
+def test_replay_says_what_is_missing_or_too_much(
+    arguments: list[str], said: str
+) -> None:
+    """Pins: `dlq replay` alone saying '(not both)' when nothing was given."""
+    result = runner.invoke(app, ["dlq", "replay", *arguments])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == said
+
+
+def test_show_prints_the_raw_debezium_record_once() -> None:
+    """Pins: `dlq show` printing the raw event as raw_event and again as event.raw."""
+    raw = '{"payload": {"op": "c", "after": {"xf_bh": "XF-1"}}}'
+    names = (
+        "pipeline", "status", "created_at", "source_table", "target_table",
+        "event_key", "source_position", "mapping_name", "mapping_path",
+        "mapping_version", "error_class", "error_code", "message", "attempts",
+        "discard_reason", "replayed_at",
+    )  # fmt: skip
+    event = json.dumps({"op": "c", "table": "xyxf_jg", "raw": raw})
+    letter = SimpleNamespace(**dict.fromkeys(names), raw_event=raw, event=event)
+
+    fields = dict(dlq._fields(letter))
+
+    assert fields["raw_event"] == raw
+    assert json.loads(fields["event"]) == {"op": "c", "table": "xyxf_jg"}
+
+
+def test_a_libpq_string_as_url_is_refused_without_its_password() -> None:
+    """Pins: `sqlalchemy.exc.ArgumentError` traceback for a non-URL --url."""
+    dsn = "host=127.0.0.1 port=1 dbname=creditbridge password=secretpw"
+
+    result = runner.invoke(app, ["dlq", "list", "--url", dsn])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        "FAILED: --url: 'host=127.0.0.1 port=1 dbname=creditbridge password=***' is "
+        "a libpq connection string, not a URL; give it as "
+        "postgresql+psycopg://USER:PASSWORD@127.0.0.1:1/creditbridge; nothing was "
+        "read or changed"
+    )
+    assert "secretpw" not in result.output
+
+
+def test_a_postgres_scheme_url_is_taken_as_psycopg() -> None:
+    """Pins: `Can't load plugin: sqlalchemy.dialects:postgres` for postgres:// URLs."""
+    url = "postgres://cb_writer:secretpw@127.0.0.1:1/x"
+
+    result = runner.invoke(app, ["dlq", "list", "--url", url])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output).startswith(
+        "FAILED: cannot connect to postgresql+psycopg://cb_writer:***@127.0.0.1:1/x "
+        "as cb_writer: connection failed:"
+    )
+    assert "secretpw" not in result.output and "Traceback" not in result.output

@@ -73,3 +73,64 @@ def test_postgres_target_creates_bridge_tables_if_missing(scripts: str) -> None:
     assert section.splitlines()[-1] == (
         "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA bridge TO pg_writer;"
     )
+
+
+def test_unset_writer_urls_give_a_placeholder_and_say_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: cb_capture named but `<writer account>` left unexplained."""
+    for name in ("CREDITBRIDGE_PG_WRITER_URL", "CREDITBRIDGE_MYSQL_WRITER_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    sections = render(setup_scripts(load_run_config(ROOT / "creditbridge.yaml")))
+    target = sections.split("\n\n")[1].splitlines()
+
+    assert target[:4] == [
+        "-- pipeline xyzg-to-gsxt: on the TARGET database 'necips' (mysql), as an "
+        "administrator",
+        "-- <writer account> stands for the account of databases.necips.url, "
+        "${env:CREDITBRIDGE_MYSQL_WRITER_URL},",
+        "-- which cannot be resolved here: set what it refers to and run setup",
+        "-- again, or write the account's name in place of the placeholder.",
+    ]
+    assert target[-1] == (
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON bridge.pending_event TO "
+        "'<writer account>'@'%';"
+    )
+
+
+def test_the_capture_account_is_the_connector_files_and_a_placeholder_if_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CB_TEST_CAPTURE_USER", raising=False)
+    connector = tmp_path / "necips.json"
+    shipped = (ROOT / "connectors/necips-outcomes.json").read_text(encoding="utf-8")
+    connector.write_text(
+        shipped.replace('"cb_capture"', '"${env:CB_TEST_CAPTURE_USER}"'),
+        encoding="utf-8",
+    )
+    run = (ROOT / "creditbridge.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        run.replace("connectors/necips-outcomes.json", str(connector))
+        .replace("connectors/", f"{ROOT}/connectors/")
+        .replace("[mappings/", f"[{ROOT}/mappings/"),
+        encoding="utf-8",
+    )
+
+    source = render(setup_scripts(load_run_config(config))).split("\n\n")[2]
+
+    assert source.splitlines()[1:4] == [
+        "-- <capture account> stands for the account of necips.json: "
+        "config.database.user, ${env:CB_TEST_CAPTURE_USER},",
+        "-- which cannot be resolved here: set what it refers to and run setup",
+        "-- again, or write the account's name in place of the placeholder.",
+    ]
+    assert source.splitlines()[-1] == (
+        "GRANT SELECT, INSERT, UPDATE ON bridge.heartbeat TO '<capture account>'@'%';"
+    )
+    monkeypatch.setenv("CB_TEST_CAPTURE_USER", "my_capture")
+    named = render(setup_scripts(load_run_config(config))).split("\n\n")[2]
+    assert named.splitlines()[-1] == (
+        "GRANT SELECT, INSERT, UPDATE ON bridge.heartbeat TO 'my_capture'@'%';"
+    )
