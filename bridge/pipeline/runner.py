@@ -709,6 +709,9 @@ def _check_mappings(paths: Sequence[Path], accounts: Sequence[tuple[str, str]]) 
         schemas.close()
     if not report.ok:
         raise ConfigError("\n".join(str(problem) for problem in report.problems))
+    for warning in report.warnings:
+        # The bridge starts; rows this finds wrong go to the dead-letter table.
+        log.warning("%s", warning)
 
 
 def _configured_as(key: str, written: str) -> str:

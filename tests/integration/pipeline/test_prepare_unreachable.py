@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -75,4 +76,33 @@ def test_a_reachable_database_without_the_table_still_says_so(
 
     assert [line.split(": ", 1)[1] for line in str(raised.value).splitlines()] == [
         "target.table: table xyzg.no_such_table does not exist in the live schema"
+    ]
+
+
+def test_mapping_warnings_are_logged_and_the_bridge_may_start(
+    dev_env: DevEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    mapping = REPO / "mappings" / "xyzg_to_gsxt.yaml"
+    accounts = [
+        (dev_env.postgres.url("capture"), "the capture account"),
+        (dev_env.mysql.url("writer"), "the writer URL"),
+    ]
+
+    with caplog.at_level(logging.WARNING, logger="bridge.pipeline.runner"):
+        _check_mappings([mapping], accounts)
+
+    too_long = (
+        "a value longer than {n} characters would be refused by the target database "
+        "and its row sent to the dead-letter table"
+    )
+    assert caplog.messages == [
+        f"{mapping}:30:13: columns.ENTNAME.from: warning: source column xdr_mc is "
+        "TEXT, with no length limit, but ENTNAME is VARCHAR(200); "
+        + too_long.format(n=200),
+        f"{mapping}:43:14: columns.REPDECNO.from: warning: source column xf_jdwh is "
+        "TEXT, with no length limit, but REPDECNO is VARCHAR(100); "
+        + too_long.format(n=100),
+        f"{mapping}:44:18: columns.REPDECORG_CN.from: warning: source column xf_dw is "
+        "TEXT, with no length limit, but REPDECORG_CN is VARCHAR(200); "
+        + too_long.format(n=200),
     ]
