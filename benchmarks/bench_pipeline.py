@@ -326,14 +326,73 @@ def throughput(
     try:
         warm_up(child, source, direction, warmup)
         started, machine = time.monotonic(), _machine_cpu()
+        servers, feeder = _servers_cpu(env), time.process_time()
         insert_all(source, direction, range(warmup, warmup + rows))
         done = child.expect("done")
         busy = _machine_busy(machine)
+        servers = _servers_cpu(env, since=servers)
+        feeder = time.process_time() - feeder
     finally:
         child.finish()
         source.dispose()
     seconds = done["last"] - started
-    return {"rate": rows / seconds, "seconds": seconds, "machine_busy": busy, **done}
+    cpu_per_row = {
+        "bridge process": done["process_cpu"],
+        "source database": servers[direction.source_side],
+        "target database": servers[_other(direction.source_side)],
+        "feeder": feeder,
+    }
+    return {
+        "rate": rows / seconds,
+        "seconds": seconds,
+        "machine_busy": busy,
+        "cpu_us_per_row": {k: v / rows * 1e6 for k, v in cpu_per_row.items()},
+        **done,
+    }
+
+
+def _other(side: str) -> str:
+    return "mysql" if side == "postgres" else "postgres"
+
+
+def _servers_cpu(
+    env: DevEnv, since: dict[str, float] | None = None
+) -> dict[str, float]:
+    """CPU seconds the local database servers used (since *since*), by side.
+
+    A server's CPU is its processes' own: mysqld's threads; the postmaster, its live
+    children (backends, WAL sender) and the children it has reaped.
+    """
+    from bridge.devenv.api import status
+
+    pids = {server.kind: server.pid for server in status(env.home)}
+    used = {
+        "postgres": _tree_cpu(pids.get("postgresql")),
+        "mysql": _tree_cpu(pids.get("mysql")),
+    }
+    if since is not None:
+        used = {side: seconds - since[side] for side, seconds in used.items()}
+    return used
+
+
+def _tree_cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        own, parent = int(stat.parent.name), int(fields[1])
+        if own == pid:
+            # utime, stime and the reaped children's cutime, cstime
+            total += sum(int(value) for value in fields[11:15])
+        elif parent == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def _machine_cpu() -> tuple[int, int]:
@@ -495,6 +554,13 @@ def _print(direction: Direction, results: dict[str, dict[str, Any]], rate: int) 
                 f"    machine CPU busy, {stage}: {result['machine_busy']:.0%} of "
                 f"{os.cpu_count()} cores"
             )
+    for stage, result in (("Debezium alone", raw), ("full pipeline", full)):
+        if result is not None:
+            shares = ", ".join(
+                f"{name} {us:.0f}" for name, us in result["cpu_us_per_row"].items()
+            )
+            total = sum(result["cpu_us_per_row"].values())
+            print(f"    CPU us per row, {stage}: {shares}; in all {total:.0f}")
     if raw is not None and full is not None:
         ratio = full["rate"] / raw["rate"]
         print(f"  ratio           {ratio:8.2f}   (goal >= 0.90)")
