@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from bridge.apply.pending import DEFAULT_MAX_HELD
 from bridge.errors import ConfigError
 from bridge.map.document import (
     Document,
@@ -62,6 +63,12 @@ class PipelineConfig(_Strict):
     province_column: str | None = Field(
         default=None,
         description="target column holding the GB/T 2260 province code, for status",
+    )
+    max_held_events: int = Field(
+        default=DEFAULT_MAX_HELD,
+        ge=1,
+        description="events of one open source transaction held in memory before it "
+        "is applied in parts (embedded transport)",
     )
 
     @field_validator("name")

@@ -665,7 +665,11 @@ def _build_pipeline(
         lag=lag,
         province_column=pipeline.province_column,
         transaction_topic=boundaries,
-        transactions=TransactionHold(applier, tracking=boundaries is not None),
+        transactions=TransactionHold(
+            applier,
+            tracking=boundaries is not None,
+            max_held=pipeline.max_held_events,
+        ),
     )
     return PreparedPipeline(
         pipeline, connector, mappings, target, direction, source_url=source_url

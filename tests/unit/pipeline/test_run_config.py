@@ -78,7 +78,7 @@ def test_field_problems_are_listed_together_with_their_positions(
         "digits, '-' or '_', starting with a letter\n"
         f"{path}:4:71: pipelines[1].colour: unknown key 'colour' in pipelines[1] "
         "(valid keys: name, connector, mappings, target, description, transport, "
-        "province_column)\n"
+        "province_column, max_held_events)\n"
         f"2 problems in {path}; nothing was started"
     )
 
@@ -226,7 +226,8 @@ def test_unknown_keys_name_the_valid_ones_and_a_likely_match(tmp_path: Path) -> 
         "'home'? (valid keys: home, databases, pipelines, kafka, observe, jvm)",
         f"{path}:16:5: pipelines[0].conector: unknown key 'conector' in "
         "pipelines[0]; did you mean 'connector'? (valid keys: name, connector, "
-        "mappings, target, description, transport, province_column)",
+        "mappings, target, description, transport, province_column, "
+        "max_held_events)",
         f"{path}:28:3: observe.http_pot: unknown key 'http_pot' in observe; did you "
         "mean 'http_port'? (valid keys: http_host, http_port, max_lag_seconds, "
         "heartbeat_seconds, log_level)",
@@ -255,7 +256,7 @@ def test_a_misspelt_required_key_is_one_problem_and_its_pipeline_still_checked(
     assert [str(p) for p in problems] == [
         f"{path}:6:5: pipelines[0].taget: unknown key 'taget' in pipelines[0]; did "
         "you mean 'target'? (valid keys: name, connector, mappings, target, "
-        "description, transport, province_column)",
+        "description, transport, province_column, max_held_events)",
         f"{path}:7:5: pipelines[1].connector: required key 'connector' is missing "
         "in pipelines[1] (two)",
         f"{path}:7:5: pipelines[1].mappings: required key 'mappings' is missing in "
@@ -281,6 +282,27 @@ def test_bad_values_are_named_with_what_was_given(tmp_path: Path) -> None:
         f"{path}:27:3: observe.http_port: must be greater than or equal to 0, got -1",
         f"{path}:29:3: observe.log_level: expected 'DEBUG', 'INFO', 'WARNING' or "
         "'ERROR', got 'debug'",
+    ]
+
+
+def test_an_open_transaction_is_held_whole_up_to_50000_events_unless_set(
+    tmp_path: Path,
+) -> None:
+    shipped = load_run_config(REPO / "creditbridge.yaml")
+    path = _write(
+        tmp_path,
+        _shipped().replace(
+            "    province_column: dfbm",
+            "    province_column: dfbm\n    max_held_events: 0",
+        ),
+    )
+
+    _, problems = read_run_config(path)
+
+    assert [p.max_held_events for p in shipped.pipelines] == [50_000, 50_000]
+    assert [str(p) for p in problems] == [
+        f"{path}:25:5: pipelines[1].max_held_events: must be greater than or equal "
+        "to 1, got 0"
     ]
 
 
