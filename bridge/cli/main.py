@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from bridge import __version__
-from bridge.cli import connectors, demo, dev, dlq, mapping, run, status
+from bridge.cli import connectors, demo, dev, dlq, mapping, reconcile, run, status
 
 if TYPE_CHECKING:
     # Typer's own copy of Click, whose types its command classes are written in.
@@ -60,7 +60,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (dev, mapping, dlq, run, status, connectors, demo):
+for module in (dev, mapping, dlq, run, status, reconcile, connectors, demo):
     module.register(app)
 
 
