@@ -39,6 +39,8 @@ from bridge.errors import BridgeError, CaptureError
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.1
+_CLOSE_RETRY_SECONDS = 0.5
+_STOP_WARN_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -263,16 +265,34 @@ class _SourceEngine(DebeziumEngine):
         return self._thread is not None and not self._thread.is_alive()
 
     def stop(self) -> None:
-        """Ask the engine to stop; returns once its run thread has ended."""
+        """Ask the engine to stop; returns once its run thread has ended.
+
+        Debezium ignores a close that comes while the engine is still starting its
+        task (the engine then goes on to stream), so the close is repeated until the
+        run thread ends.
+        """
         with self._lock:
             self._stopping = True
-        if self._engine is not None and not self.finished():
-            try:
-                self._engine.close()
-            except Exception as exc:  # JPype wraps every Java exception this way
-                log.debug("capture %s: close: %s", self.connector.name, exc)
-        if self._thread is not None:
-            self._thread.join()
+        started = time.monotonic()
+        warned_at = started
+        while self._thread is not None and self._thread.is_alive():
+            self._close()
+            self._thread.join(_CLOSE_RETRY_SECONDS)
+            if time.monotonic() - warned_at > _STOP_WARN_SECONDS:
+                warned_at = time.monotonic()
+                log.warning(
+                    "capture %s: still stopping after %.0f s; closing the engine again",
+                    self.connector.name,
+                    warned_at - started,
+                )
+
+    def _close(self) -> None:
+        if self._engine is None:
+            return
+        try:
+            self._engine.close()
+        except Exception as exc:  # JPype wraps every Java exception this way
+            log.debug("capture %s: close: %s", self.connector.name, exc)
 
     def failure(self) -> BaseException | None:
         """What stopped this engine for good, or None."""
