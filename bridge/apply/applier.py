@@ -153,7 +153,8 @@ class Applier:
         Parked rows go to ``bridge.conflict`` here too. Used by replay as well.
         """
         applied_at = datetime.now(UTC)
-        outcome = self._write(connection, [self._filled(r, applied_at) for r in rows])
+        filled = [self._filled(r, applied_at) for r in rows]
+        outcome = self._write(connection, pipeline, filled)
         self._park(connection, pipeline, outcome.parked)
         return outcome.failures
 
@@ -224,7 +225,7 @@ class Applier:
     ) -> ApplyReport:
         applied_at = datetime.now(UTC)
         rows = [self._filled(r, applied_at) for r in fresh if isinstance(r, TargetRow)]
-        outcome = self._write(connection, rows)
+        outcome = self._write(connection, pipeline, rows)
         self._park(connection, pipeline, outcome.parked)
         fault_point("after_rows")
 
@@ -242,26 +243,28 @@ class Applier:
         fault_point("after_dead_letters")
         return report
 
-    def _write(self, connection: Connection, rows: Sequence[TargetRow]) -> _Outcome:
+    def _write(
+        self, connection: Connection, pipeline: str, rows: Sequence[TargetRow]
+    ) -> _Outcome:
         if not rows:
             return _Outcome()
         plans = plan_batch(rows, self._version_columns(rows))
         if any(plan.sequential for plan in plans):
-            return self._write_one_by_one(connection, rows)
+            return self._write_one_by_one(connection, pipeline, rows)
         try:
             with connection.begin_nested():
                 return _Outcome(parked=self._write_planned(connection, plans))
         except (DBAPIError, RowRefusedError) as exc:
-            self._raise_unless_row_error(exc)
+            self._raise_unless_row_error(exc, pipeline, rows)
             log.warning(
                 "batch of %s rows refused (%s); applying them one by one",
                 len(rows),
                 _describe(exc),
             )
-        return self._write_one_by_one(connection, rows)
+        return self._write_one_by_one(connection, pipeline, rows)
 
     def _write_one_by_one(
-        self, connection: Connection, rows: Sequence[TargetRow]
+        self, connection: Connection, pipeline: str, rows: Sequence[TargetRow]
     ) -> _Outcome:
         outcome = _Outcome()
         for row in rows:
@@ -270,7 +273,7 @@ class Applier:
                     plans = plan_batch([row], self._version_columns([row]))
                     outcome.parked += self._write_planned(connection, plans)
             except (DBAPIError, RowRefusedError) as exc:
-                self._raise_unless_row_error(exc)
+                self._raise_unless_row_error(exc, pipeline, [row])
                 outcome.failures.append(self._refused(row, exc))
         return outcome
 
@@ -333,7 +336,12 @@ class Applier:
             values[fill.deleted_at] = None
         return TargetRow(row.table, row.operation, row.key, values, event, row.mapping)
 
-    def _raise_unless_row_error(self, exc: DBAPIError | RowRefusedError) -> None:
+    def _raise_unless_row_error(
+        self,
+        exc: DBAPIError | RowRefusedError,
+        pipeline: str,
+        rows: Sequence[TargetRow],
+    ) -> None:
         if isinstance(exc, RowRefusedError):
             return
         kind, code, cause = self.dialect.classify_chain(exc)
@@ -345,8 +353,11 @@ class Applier:
             ) from exc
         if kind is ErrorKind.FATAL:
             raise TargetRefusedError(
-                f"target database refused the batch ({driver_message(exc)}); no row "
-                "can fix this, so the pipeline stops before its checkpoint moves"
+                f"pipeline {pipeline}: target database refused the batch for "
+                f"{_written_by(rows)}: {driver_message(exc)}; no row can fix this, so "
+                "the pipeline stops before its checkpoint moves; fix the mapping or "
+                "the target table, then start the bridge again: the batch is "
+                "delivered again"
             ) from exc
 
     def _refused(self, row: TargetRow, exc: DBAPIError | RowRefusedError) -> DeadLetter:
@@ -410,6 +421,16 @@ def _rejected(rejection: Rejection) -> DeadLetter:
     return DeadLetter(
         rejection.event, rejection.mapping, rejection.error_class, rejection.reason
     )
+
+
+def _written_by(rows: Sequence[TargetRow]) -> str:
+    """``table T (mapping FILE)`` for the tables and mapping files of *rows*."""
+    tables = sorted({row.table for row in rows})
+    files = sorted({row.mapping.path for row in rows if row.mapping.path})
+    text = f"table{'s' if len(tables) > 1 else ''} {', '.join(tables)}"
+    if files:
+        text += f" (mapping {', '.join(files)})"
+    return text
 
 
 def _describe(exc: DBAPIError | RowRefusedError) -> str:

@@ -2,10 +2,11 @@
 
 Offline, a file is checked on its own (syntax, keys, transforms, expressions, the way
 back of a two-way file). With table shapes from the live databases it is also checked
-against them: unknown source and target columns, values that cannot fit the target
-column, and value maps that miss some of the source column's possible values. The
-parts of a file that compiled are checked against the tables even when other parts
-did not, so one run reports every problem.
+against them: unknown source and target columns, NOT NULL target columns without a
+default that nothing writes, values that cannot fit the target column, and value maps
+that miss some of the source column's possible values. The parts of a file that
+compiled are checked against the tables even when other parts did not, so one run
+reports every problem.
 
 Problems make a file unusable. Warnings are risks that cannot be ruled out from the
 schemas alone, such as text of unbounded length copied into a bounded column: the
@@ -126,6 +127,7 @@ class _SchemaCheck:
             self._source_columns(self.source)
         if self.target is not None:
             self._target_columns(self.target)
+            self._unwritten_columns(self.target)
         if self.source is not None and self.target is not None:
             for column in self.mapping.columns:
                 self._column_types(column, self.source, self.target)
@@ -172,6 +174,38 @@ class _SchemaCheck:
         for key in ("origin", "source_position", "source_commit_time", "applied_at"):
             known(getattr(meta, key), ("metadata", key))
         known(self.mapping.delete_policy.column, ("on_delete", "column"))
+
+    def _unwritten_columns(self, target: TableShape) -> None:
+        """NOT NULL target columns without a default that nothing writes.
+
+        Every insert leaving such a column out is refused, so the mapping could never
+        apply a row: a problem, not a warning.
+        """
+        written = self._written()
+        where: FieldPath = ("columns",)
+        if where not in self.doc.positions:
+            where = ("target", "table")
+        for shape in target.values():
+            if shape.needs_value and shape.name not in written:
+                self.doc.problem(
+                    where,
+                    f"target column {shape.name} is NOT NULL and has no default, but "
+                    "no column of this mapping writes it, so the target database "
+                    "would refuse every row; map it or give the column a default",
+                )
+
+    def _written(self) -> set[str]:
+        """Target columns a row of this mapping sets, the apply stage's own included."""
+        # Declared names count too: a column that failed to compile has its problem.
+        declared = self.doc.data.get("columns")
+        written = (
+            {str(name) for name in declared} if isinstance(declared, dict) else set()
+        )
+        written.update(column.target for column in self.mapping.columns)
+        written.update(self.mapping.metadata_columns.names())
+        if self.mapping.delete_policy.column is not None:
+            written.add(self.mapping.delete_policy.column)
+        return written
 
     # --- types --------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Table shapes for ``check``: column kinds, lengths, scales and possible values.
+"""Table shapes for ``check``: column kinds, lengths, scales, possible values, and
+which columns an insert must give a value.
 
 The live source reads PostgreSQL and MySQL through SQLAlchemy ``inspect``; tests pass
 a :class:`StaticSchemas` instead (the project's own seam). Driver errors are
@@ -10,11 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import types as satypes
+from sqlalchemy.engine.interfaces import ReflectedColumn
 
 from bridge.errors import ConfigError, database_message
 
@@ -27,7 +29,9 @@ class ColumnShape:
 
     ``kind`` is one of ``str``, ``int``, ``decimal``, ``date``, ``datetime``,
     ``bool`` or ``other``; ``values`` are the possible values when an enum or a
-    check constraint lists them.
+    check constraint lists them. ``filled`` means the database fills the column
+    itself when an insert leaves it out: a server default, auto-increment, an
+    identity or a generated column.
     """
 
     name: str
@@ -36,6 +40,13 @@ class ColumnShape:
     length: int | None = None
     scale: int | None = None
     values: tuple[Any, ...] | None = None
+    nullable: bool = True
+    filled: bool = False
+
+    @property
+    def needs_value(self) -> bool:
+        """An insert that leaves this column out is refused by the database."""
+        return not self.nullable and not self.filled
 
 
 TableShape = Mapping[str, ColumnShape]
@@ -176,11 +187,31 @@ def _shape(inspector: sa.Inspector, schema: str, table: str) -> TableShape:
     columns = inspector.get_columns(table, schema=schema)
     names = [c["name"] for c in columns]
     return {
-        c["name"]: column_shape(
-            c["name"], c["type"], _listed_values(c["name"], names, checks)
+        c["name"]: replace(
+            column_shape(
+                c["name"], c["type"], _listed_values(c["name"], names, checks)
+            ),
+            nullable=bool(c.get("nullable", True)),
+            filled=_filled_by_database(c),
         )
         for c in columns
     }
+
+
+def _filled_by_database(column: ReflectedColumn) -> bool:
+    """Whether the database gives *column* a value when an insert leaves it out.
+
+    SQLAlchemy reflects a server default (a PostgreSQL serial's ``nextval(...)``
+    included) as ``default``, MySQL ``AUTO_INCREMENT`` and a PostgreSQL identity as
+    ``autoincrement`` set to ``True`` (an identity also as ``identity``), and a
+    generated column as ``computed``, on both servers.
+    """
+    return (
+        column.get("default") is not None
+        or column.get("autoincrement") is True
+        or bool(column.get("identity"))
+        or bool(column.get("computed"))
+    )
 
 
 def column_shape(

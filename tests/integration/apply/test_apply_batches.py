@@ -675,3 +675,27 @@ def test_a_missing_target_table_stops_without_dead_letters(
         "it; the pipeline stops until it is created or the mapping is fixed"
     )
     assert (letters(engine, pipeline), stored_order(engine, pipeline)) == ([], None)
+
+
+def test_a_batch_the_target_refuses_names_pipeline_table_and_mapping(
+    engine: Engine, pipeline: str, make_table: Any
+) -> None:
+    """Pins: MySQL error 1364 stopping the bridge with no pipeline, table or remedy."""
+    from bridge.apply.errors import TargetRefusedError
+
+    if engine.dialect.name != "mysql":
+        pytest.skip("PostgreSQL dead-letters a missing NOT NULL value (23502)")
+    target = make_table("repair", "id int primary key, kind tinyint NOT NULL")
+    applier = Applier(engine, default_policy=SOURCE_WINS)
+
+    with pytest.raises(TargetRefusedError) as caught:
+        applier.apply_batch(pipeline, [upsert(target, (1, 1, 0), {"id": 1})])
+
+    assert str(caught.value) == (
+        f"pipeline {pipeline}: target database refused the batch for table "
+        "cb_apply_test.repair (mapping /nonexistent/test.yaml): (1364, \"Field 'kind' "
+        "doesn't have a default value\"); no row can fix this, so the pipeline stops "
+        "before its checkpoint moves; fix the mapping or the target table, then start "
+        "the bridge again: the batch is delivered again"
+    )
+    assert (letters(engine, pipeline), stored_order(engine, pipeline)) == ([], None)

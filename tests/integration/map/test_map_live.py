@@ -61,6 +61,16 @@ def scratch(dev_env: Any) -> Iterator[str]:
                 f"INSERT INTO {SCRATCH}.flag VALUES (1, true, 'ok', 1.500000, '01')"
             )
         )
+        connection.execute(
+            sa.text(
+                f"CREATE TABLE {SCRATCH}.filled (id int PRIMARY KEY, "
+                "seq serial, ident int GENERATED ALWAYS AS IDENTITY, "
+                "doubled int NOT NULL GENERATED ALWAYS AS (id * 2) STORED, "
+                "made timestamptz NOT NULL DEFAULT now(), "
+                "origin varchar(8) NOT NULL, gone timestamptz NOT NULL, "
+                "note text NOT NULL, kind int NOT NULL, spare text)"
+            )
+        )
     with my.begin() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {SCRATCH}"))
         connection.execute(sa.text(f"CREATE DATABASE {SCRATCH}"))
@@ -68,6 +78,16 @@ def scratch(dev_env: Any) -> Iterator[str]:
             sa.text(
                 f"CREATE TABLE {SCRATCH}.FLAG (ID int PRIMARY KEY, ACTIVE tinyint(1), "
                 "CODE varchar(5), AMOUNT_FEN bigint unsigned, KIND tinyint)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                f"CREATE TABLE {SCRATCH}.FILLED (SEQ int AUTO_INCREMENT PRIMARY KEY, "
+                "ID int NOT NULL UNIQUE, "
+                "DOUBLED int GENERATED ALWAYS AS (ID * 2) STORED NOT NULL, "
+                "MADE datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
+                "ORIGIN varchar(8) NOT NULL, GONE datetime(6) NOT NULL, "
+                "NOTE text NOT NULL, KIND tinyint NOT NULL, SPARE text)"
             )
         )
     yield SCRATCH
@@ -219,6 +239,70 @@ def test_live_check_warns_of_text_into_a_short_column(
         "copy.yaml:53:19: columns.S_EXT_NODENUM.from: source column xf_bh is "
         "VARCHAR(40), longer than S_EXT_NODENUM CHAR(6); longer values would be "
         "refused by the target database"
+    ]
+
+
+def test_live_check_reports_an_unmapped_not_null_column(
+    tmp_path: Path, schemas: LiveSchemas
+) -> None:
+    """Pins: REPAIRTYPE (NOT NULL, no default) unmapped passing check, failing run."""
+    text = (REPO / "mappings" / "xyzg_to_gsxt.yaml").read_text(encoding="utf-8")
+    head, rest = text.split("columns:\n", 1)
+    tail = rest[rest.index("on_delete:") :]
+    path = tmp_path / "copy.yaml"
+    path.write_text(
+        head.replace("direction: two_way", "direction: one_way")
+        + "columns:\n"
+        + "  REPAIRNO: {from: xf_bh}\n"
+        + "  UNISCID: {from: xdr_shxym, transforms: [uscc, required]}\n"
+        + "  ENTNAME: {from: xdr_mc}\n"
+        + "  STOPPUBTIME: {from: zzgs_sj, transforms: [utc_to_local]}\n"
+        + tail.replace(
+            "{policy: newer_wins, column: REPDECTIME}", "{policy: source_wins}"
+        ),
+        encoding="utf-8",
+    )
+
+    report = check_files([path], schemas)
+
+    assert _found(report, path) == [
+        "copy.yaml:27:1: columns: target column REPAIRTYPE is NOT NULL and has no "
+        "default, but no column of this mapping writes it, so the target database "
+        "would refuse every row; map it or give the column a default"
+    ]
+
+
+@pytest.mark.parametrize("case", [str.lower, str.upper], ids=["postgresql", "mysql"])
+def test_live_check_counts_columns_the_database_or_apply_stage_fills(
+    tmp_path: Path, scratch: str, schemas: LiveSchemas, case: Any
+) -> None:
+    """Identity, auto-increment, generated and default columns need no mapping, nor
+    metadata and soft-delete columns; each other NOT NULL column is named."""
+    id_, gone, origin = case("id"), case("gone"), case("origin")
+    path = tmp_path / "filled.yaml"
+    path.write_text(
+        dedent(
+            f"""\
+            version: 1
+            source: {{table: cb_map_test.flag}}
+            target: {{table: cb_map_test.{case("filled")}, key: [{id_}]}}
+            columns:
+              {id_}: {{from: id}}
+            conflict: {{policy: source_wins}}
+            on_delete: {{policy: soft_delete, column: {gone}}}
+            metadata: {{origin: {origin}, origin_value: T}}
+            """
+        ),
+        encoding="utf-8",
+    )
+
+    report = check_files([path], schemas)
+
+    assert _found(report, path) == [
+        f"copy.yaml:4:1: columns: target column {case(name)} is NOT NULL and has no "
+        "default, but no column of this mapping writes it, so the target database "
+        "would refuse every row; map it or give the column a default"
+        for name in ("kind", "note")
     ]
 
 

@@ -440,6 +440,56 @@ def test_a_broken_table_name_is_not_looked_up(tmp_path: Path) -> None:
     ]
 
 
+# --- NOT NULL target columns ---------------------------------------------------------
+
+NOT_NULL = StaticSchemas(
+    {
+        "xyzg.src": [
+            ColumnShape("id", "VARCHAR(10)", "str", 10),
+            ColumnShape("code", "CHAR(1)", "str", 1, values=("a", "b")),
+            ColumnShape("amount", "NUMERIC(24, 6)", "decimal", scale=6),
+        ],
+        "gsxt.DST": [
+            ColumnShape("ID", "VARCHAR(10)", "str", 10, nullable=False),
+            ColumnShape("CODE", "CHAR(1)", "str", 1, nullable=False),
+            ColumnShape("AMOUNT", "BIGINT UNSIGNED", "int", nullable=False),
+            ColumnShape("SEQ", "BIGINT", "int", nullable=False, filled=True),
+            ColumnShape("WAN", "DECIMAL(20, 6)", "decimal", scale=6),
+        ],
+    }
+)
+
+
+def test_a_mapping_writing_every_not_null_column_fits(tmp_path: Path) -> None:
+    assert problems(tmp_path, VALID, NOT_NULL) == []
+
+
+def test_an_unwritten_not_null_column_is_a_problem_at_the_columns_section(
+    tmp_path: Path,
+) -> None:
+    text = VALID.replace("  AMOUNT: {from: amount, ", "  WAN: {from: amount, ")
+
+    assert problems(tmp_path, text, NOT_NULL) == [
+        "m.yaml:8:1: columns: target column AMOUNT is NOT NULL and has no default, "
+        "but no column of this mapping writes it, so the target database would "
+        "refuse every row; map it or give the column a default"
+    ]
+
+
+def test_a_not_null_column_whose_rule_failed_is_not_reported_unwritten(
+    tmp_path: Path,
+) -> None:
+    """Pins: a broken CODE rule echoed as 'no column of this mapping writes it'."""
+    text = VALID.replace("- map: {values", "- mapp: {values")
+
+    assert problems(tmp_path, text, NOT_NULL) == [
+        "m.yaml:13:9: columns.CODE.transforms[0]: unknown transform 'mapp'; known: "
+        "bool_from_int, date_to_local_midnight, fold_decision_number, int_from_bool, "
+        "local_datetime_to_date, local_to_utc, map, mask_id, nfkc, required, scale, "
+        "trim, upper, uscc, utc_to_local"
+    ]
+
+
 # --- text of unbounded length -----------------------------------------------------
 
 
