@@ -15,7 +15,9 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bridge.capture.connect import (
     DEFAULT_URL,
@@ -79,7 +81,10 @@ def apply(
     applied = _run(lambda: apply_files(client, files, recovery=recovery))
     for item in applied:
         verb = "created" if item.created else "updated"
-        _console.print(f"{verb} connector [bold]{item.name}[/] from {item.path}")
+        _console.print(
+            f"{verb} connector [bold]{escape(item.name)}[/] from "
+            f"{escape(str(item.path))}"
+        )
     if wait > 0:
         names = [item.name for item in applied]
         statuses = _run(lambda: wait_until_running(client, names, wait))
@@ -104,13 +109,13 @@ def status(
 def pause(name: Name, connect_url: ConnectUrl = DEFAULT_URL) -> None:
     """Pause a connector's tasks; offsets are kept."""
     _run(lambda: ConnectClient(connect_url).pause(name))
-    _console.print(f"paused connector [bold]{name}[/]")
+    _console.print(f"paused connector [bold]{escape(name)}[/]")
 
 
 def resume(name: Name, connect_url: ConnectUrl = DEFAULT_URL) -> None:
     """Resume a paused connector."""
     _run(lambda: ConnectClient(connect_url).resume(name))
-    _console.print(f"resumed connector [bold]{name}[/]")
+    _console.print(f"resumed connector [bold]{escape(name)}[/]")
 
 
 def restart(
@@ -122,7 +127,7 @@ def restart(
 ) -> None:
     """Restart a connector and its tasks."""
     _run(lambda: ConnectClient(connect_url).restart(name, only_failed=only_failed))
-    _console.print(f"restarted connector [bold]{name}[/]")
+    _console.print(f"restarted connector [bold]{escape(name)}[/]")
 
 
 def reset_offsets(
@@ -149,13 +154,14 @@ def reset_offsets(
     def reset() -> tuple[str, int]:
         if dev:
             use_dev_environment()
-        return reset_pipeline_offsets(load_run_config(config), pipeline)
+        run = load_run_config(config, then="no offsets were forgotten")
+        return reset_pipeline_offsets(run, pipeline)
 
     target, count = _run(reset)
     _console.print(
-        f"pipeline [bold]{pipeline}[/]: forgot the stored offsets of {count} "
-        f"partitions in database {target}; its consumers start every partition at "
-        "the beginning on their next start",
+        f"pipeline [bold]{escape(pipeline)}[/]: forgot the stored offsets of {count} "
+        f"partitions in database {escape(target)}; its consumers start every "
+        "partition at the beginning on their next start",
         highlight=False,
     )
 
@@ -164,23 +170,27 @@ def _run(call: Callable[[], T]) -> T:
     try:
         return call()
     except BridgeError as exc:
-        _console.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
+        _console.print(f"[bold red]FAILED:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 
 def _print_statuses(statuses: list[ConnectorStatus]) -> None:
     table = Table("connector", "task", "state", "worker", "error")
     for s in statuses:
-        table.add_row(s.name, "-", _styled(s.state), s.worker, _first_line(s.trace))
+        table.add_row(
+            Text(s.name), "-", _styled(s.state), Text(s.worker),
+            Text(_first_line(s.trace)),
+        )
         for task in s.tasks:
-            row = ("", str(task.id), _styled(task.state), task.worker, task.error or "")
-            table.add_row(*row)
+            table.add_row(
+                "", str(task.id), _styled(task.state), Text(task.worker),
+                Text(task.error or ""),
+            )
     _console.print(table)
 
 
-def _styled(state: str) -> str:
-    style = _STATE_STYLES.get(state, "")
-    return f"[{style}]{state}[/]" if style else state
+def _styled(state: str) -> Text:
+    return Text(state, style=_STATE_STYLES.get(state, ""))
 
 
 def _first_line(trace: str | None) -> str:

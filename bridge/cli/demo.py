@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bridge.errors import BridgeError
 
@@ -54,7 +55,7 @@ def demo(  # noqa: PLR0917 - one keyword option per parameter, as Typer wants
     try:
         ok = run_demo(options, console)
     except BridgeError as exc:
-        console.print(f"[bold red]FAILED:[/] {exc}", markup=True)
+        console.print(f"[bold red]FAILED:[/] {escape(str(exc))}", markup=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("creditbridge demo: interrupted")

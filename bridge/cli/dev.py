@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bridge.errors import BridgeError
 
@@ -89,12 +90,14 @@ def status(home: HomeOption = None) -> None:
 
     with _one_line_errors():
         states = api.status(home)
-    table = Table("server", "state", "pid", "port", "location")
+    table = Table("server", "state", "pid", "port")
+    # The one long column folds rather than hide the end of the path.
+    table.add_column("location", overflow="fold")
     colours = {"running": "green", "stopped": "yellow", "absent": "red",
                "external": "cyan"}
     for item in states:
-        table.add_row(item.kind, f"[{colours[item.state]}]{item.state}[/]",
-                      _text(item.pid), _text(item.port), item.location)
+        table.add_row(Text(item.kind), Text(item.state, style=colours[item.state]),
+                      _text(item.pid), _text(item.port), Text(item.location))
     Console().print(table)
 
 

@@ -17,8 +17,10 @@ from typing import Annotated, Any, NoReturn
 import sqlalchemy as sa
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from bridge.apply import deadletter, make_engine
@@ -26,6 +28,7 @@ from bridge.apply.engine import database_url
 from bridge.apply.replay import DeadLetterDesk, ReplayOutcome, ReplayResult
 from bridge.errors import BridgeError, ConfigError, DevEnvError, database_message
 from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
+from bridge.observe.listing import listing
 
 log = logging.getLogger(__name__)
 
@@ -161,32 +164,50 @@ def list_command(
             for letter in _letters(database, pipeline, status, limit)
         ]
     if not letters:
-        console.print(_none_found(databases, pipeline, status), highlight=False)
+        console.print(Text(_none_found(databases, pipeline, status)))
         return
-    table = Table(title=f"dead letters ({status})")
-    for column in (
-        "id",
-        "database",
-        "pipeline",
-        "created",
-        "source table",
-        "key",
-        "error",
-        "status",
-    ):
-        table.add_column(column)
+    console.print(_letter_listing(databases, letters, status))
+
+
+def _letter_listing(
+    databases: list[TargetDatabase], letters: list[tuple[str, Any]], status: str
+) -> Any:
+    """One line per dead letter with its whole key; when and why folded below it.
+
+    Readable at 80 columns: nothing on the first line is cut, the error wraps.
+    """
+    headers = ["id", "key", "status", "pipeline"]
+    title = f"dead letters ({status})"
+    if len(databases) > 1:
+        headers.append("database")  # ids repeat across databases
+    else:
+        title += f" in {databases[0].label}"
+    items = []
     for database, letter in letters:
-        table.add_row(
-            str(letter.id),
-            database,
-            letter.pipeline,
-            str(letter.created_at)[:19],
-            letter.source_table,
-            letter.event_key,
-            _short(f"{letter.error_class}: {letter.message}"),
-            letter.status,
+        cells = [str(letter.id), key_text(letter.event_key), letter.status]
+        cells += [letter.pipeline, database][: len(headers) - 3]
+        detail = (
+            f"{str(letter.created_at)[:19]} UTC, {letter.source_table}: "
+            f"{letter.error_class}: {letter.message}"
         )
-    console.print(table)
+        items.append((cells, detail))
+    return listing(title, headers, items)
+
+
+def key_text(event_key: str) -> str:
+    """A dead letter's key as people search for it: the value of a one-column key.
+
+    ``{"xf_bh": "XF-1"}`` is ``XF-1``; a key of several columns is ``a=1 b=2``.
+    """
+    try:
+        key = json.loads(event_key)
+    except ValueError:
+        return event_key
+    if not isinstance(key, dict) or not key:
+        return event_key
+    if len(key) == 1:
+        return str(next(iter(key.values())))
+    return " ".join(f"{name}={value}" for name, value in key.items())
 
 
 def _none_found(
@@ -224,9 +245,9 @@ def show_command(
     table = Table(show_header=False, title=f"dead letter {letter_id}")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("database", database.label)
+    table.add_row("database", Text(database.label))
     for name, value in _fields(letter):
-        table.add_row(name, value)
+        table.add_row(name, Text(value))
     console.print(table)
 
 
@@ -276,6 +297,11 @@ def discard_command(
     url: Url = None,
 ) -> None:
     """Mark a dead letter as handled without writing it."""
+    if not reason.strip():
+        _fail(
+            "--reason is empty; say why the dead letter is discarded (it is kept "
+            "with it); nothing was changed"
+        )
     with _failing():
         database = _locate(target_databases(target, url), letter_id)
         outcome = DeadLetterDesk(database.engine).discard(letter_id, reason)
@@ -304,7 +330,9 @@ def _print_outcomes(outcomes: list[ReplayOutcome]) -> None:
     for column in ("id", "result", "detail"):
         table.add_column(column)
     for outcome in outcomes:
-        table.add_row(str(outcome.letter_id), outcome.result.value, outcome.message)
+        table.add_row(
+            str(outcome.letter_id), outcome.result.value, Text(outcome.message)
+        )
     console.print(table)
 
 
@@ -330,10 +358,6 @@ def _value(letter: Any, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _short(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 @contextmanager
 def _failing() -> Iterator[None]:
     """Print a bridge error as ``FAILED: ...`` and exit 1 instead of a traceback."""
@@ -348,5 +372,5 @@ def _failing() -> Iterator[None]:
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]FAILED:[/red] {message}")
+    console.print(f"[red]FAILED:[/red] {escape(message)}")
     raise typer.Exit(1)

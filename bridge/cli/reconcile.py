@@ -20,6 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from bridge.errors import BridgeError, ConfigError, DevEnvError
+from bridge.observe.status import provinces
+from bridge.reconcile.calendar import is_working_day
 from bridge.reconcile.compare import BEIJING
 from bridge.reconcile.report import Problem, Report, report_json
 
@@ -31,9 +33,10 @@ DEV_CONFIG: Final = Path("creditbridge.yaml")
 """The run configuration read for the local demo databases, as ``run --dev`` does."""
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_PROVINCE = re.compile(r"\d{6}\Z")
 _COUNTS: Final = ("changed", "agree", "missing", "differs", "late", "rejected",
                   "filtered")
+# Headers narrow enough for the longest name, Inner Mongolia, within 80 columns.
+_HEADERS: Final = {"changed": "total"}
 _PROBLEM_COUNTS: Final = frozenset({"missing", "differs", "late", "rejected"})
 _SHORT_NAMES: Final = {"Xinjiang Production and Construction Corps": "Xinjiang Corps"}
 
@@ -51,7 +54,8 @@ def reconcile(
     ] = None,
     day: Annotated[
         str | None,
-        typer.Option(help="The Beijing-time day YYYY-MM-DD; default yesterday."),
+        typer.Option(help="The Beijing-time day YYYY-MM-DD, up to today (the day so "
+                     "far); default yesterday."),
     ] = None,
     province: Annotated[
         str | None,
@@ -71,6 +75,7 @@ def reconcile(
 
     try:
         wanted = reconcile_date(day, datetime.now(BEIJING))
+        covered_by_calendar(wanted)
         code = province_code(province)
         report = reconcile_day(_pipelines(config), wanted, code)
     except BridgeError as exc:
@@ -86,35 +91,58 @@ def reconcile(
 
 
 def reconcile_date(text: str | None, now: datetime) -> date:
-    """``--day`` as a date; without it the Beijing day before *now*."""
+    """``--day`` as a date up to today in Beijing; without it the day before *now*."""
+    today = now.astimezone(BEIJING).date()
     if text is None:
-        return (now.astimezone(BEIJING) - timedelta(days=1)).date()
+        return today - timedelta(days=1)
     try:
         if not _DAY.match(text):
             raise ValueError("expected YYYY-MM-DD")
-        return date.fromisoformat(text)
+        wanted = date.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(
             f"--day {text!r} is not a day YYYY-MM-DD ({exc}); nothing was reported"
         ) from None
+    if wanted > today:
+        # A cron job with a wrong date would otherwise pass on an empty report.
+        raise ConfigError(
+            f"--day {text} is in the future (today in Beijing is {today}); give a "
+            "day up to today; nothing was reported"
+        )
+    return wanted
+
+
+def covered_by_calendar(day: date) -> None:
+    """Refuse *day* when the installed calendar cannot say which days are worked.
+
+    Checked before reading anything: otherwise only a late outcome would find out.
+    """
+    try:
+        is_working_day(day)
+    except ConfigError as exc:
+        raise ConfigError(f"--day {day}: {exc}; nothing was reported") from exc
 
 
 def province_code(text: str | None) -> str | None:
-    """``--province`` checked to be a six-digit code."""
-    if text is None or _PROVINCE.match(text):
+    """``--province`` checked to be one of the 32 reporting units."""
+    if text is None or text in dict(provinces()):
         return text
     raise ConfigError(
-        f"--province {text!r} is not a six-digit province code such as 110000 "
-        "(660000 for the Corps); nothing was reported"
+        f"--province {text!r} is not a province code: give one of the 31 GB/T 2260 "
+        "codes from 110000 (Beijing) to 650000 (Xinjiang), or 660000 for the Corps; "
+        "nothing was reported"
     )
 
 
 def _pipelines(config: Path | None) -> list[PipelineSides]:
+    from bridge.cli.run import existing_config
     from bridge.pipeline.config import load_run_config
 
+    then = "nothing was reported"
+    existing_config(config or DEV_CONFIG, then=then)
     if config is None:
-        return _demo_pipelines(load_run_config(DEV_CONFIG))
-    run = load_run_config(config)
+        return _demo_pipelines(load_run_config(DEV_CONFIG, then=then))
+    run = load_run_config(config, then=then)
     return [_configured(run, pipeline) for pipeline in run.pipelines]
 
 
@@ -180,7 +208,7 @@ def render_report(report: Report, console: Console) -> None:
         if problems:
             console.print(_problem_table(direction, problems))
             console.print()
-    console.print(_summary(report), soft_wrap=True)
+    console.print(_summary(report))
 
 
 def _table(title: str) -> Table:
@@ -196,15 +224,14 @@ def _table(title: str) -> Table:
 def _count_table(report: Report, direction: str) -> Table:
     table = _table(f"{direction}, outcomes changed on {report.day} (Beijing)")
     table.add_column("code", no_wrap=True)
-    # The one column that may wrap, so that the counts fit in 80 columns.
-    table.add_column("province", min_width=12)
+    table.add_column("province", no_wrap=True)
     for name in _COUNTS:
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(_HEADERS.get(name, name), justify="right", no_wrap=True)
     for line in report.lines:
         if line.direction == direction:
             counts = [_count(name, getattr(line, name)) for name in _COUNTS]
             name = _SHORT_NAMES.get(line.name, line.name)
-            table.add_row(line.province, escape(name), *counts)
+            table.add_row(escape(line.province), escape(name), *counts)
     return table
 
 
@@ -228,7 +255,7 @@ def _problem_table(direction: str, problems: list[Problem]) -> Table:
         if check.detail:
             what.append(check.detail)
         table.add_row(
-            check.province or "",
+            escape(check.province or ""),
             escape(check.number),
             verdict,
             escape("\n".join(what)),
@@ -238,9 +265,13 @@ def _problem_table(direction: str, problems: list[Problem]) -> Table:
 
 def _summary(report: Report) -> str:
     changed = sum(line.changed for line in report.lines)
+    if not changed:
+        return (
+            f"{report.day}: no outcome changed on this day (Beijing time); nothing to "
+            "look at; --day YYYY-MM-DD picks another day"
+        )
+    outcomes = "outcome" if changed == 1 else "outcomes"
+    said = f"{report.day}: {changed} {outcomes} changed"
     if report.ok:
-        return f"{report.day}: {changed} outcomes changed; nothing to look at"
-    return (
-        f"{report.day}: {changed} outcomes changed; [red]{len(report.problems)} to "
-        "look at[/]"
-    )
+        return f"{said}; nothing to look at"
+    return f"{said}; [red]{len(report.problems)} to look at[/]"

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ConfigError
 
 if TYPE_CHECKING:
     from bridge.pipeline.runner import Bridge
@@ -81,6 +82,9 @@ def run(
     console = Console(stderr=True)
     configure_logging(log_level, json=False)
     try:
+        existing_config(
+            config, then="nothing was started", note=" (--dev reads it too)"
+        )
         if dev:
             use_dev_environment()
         loaded, problems = read_run_config(config)
@@ -96,8 +100,23 @@ def run(
         finally:
             stop_progress()
     except BridgeError as exc:
-        console.print(f"[bold red]FAILED:[/] {exc}", markup=True, highlight=False)
+        console.print(
+            f"[bold red]FAILED:[/] {escape(str(exc))}", markup=True, highlight=False
+        )
         raise typer.Exit(1) from None
+
+
+def existing_config(path: Path, *, then: str, note: str = "") -> None:
+    """Refuse a run configuration that does not exist, saying where it was looked for.
+
+    Without ``--config`` that is ``creditbridge.yaml`` in the working directory, which
+    a new user may not be in.
+    """
+    if not path.exists():
+        raise ConfigError(
+            f"no run configuration at {path.absolute()}; pass --config FILE, or run in "
+            f"the folder that holds {path.name}{note}; {then}"
+        )
 
 
 def _show_snapshot_progress(bridge: Bridge, console: Console) -> Callable[[], None]:
@@ -151,5 +170,5 @@ def _pipeline_table(rows: list[dict[str, str]]) -> Table:
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(row[c] for c in columns))
+        table.add_row(*(escape(row[c]) for c in columns))
     return table

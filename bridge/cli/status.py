@@ -76,7 +76,7 @@ def _read_databases(config: Path | None) -> StatusReport:
 
     if config is None:
         return read_database_status(_demo_databases(), slots=_slots(_demo_config()))
-    run = load_run_config(config)
+    run = load_run_config(config, then="nothing was read")
     return read_database_status(_databases(run, config), slots=_slots(run))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from bridge.demo.errors import DemoError
 from bridge.demo.lock import demo_lock
@@ -25,6 +26,7 @@ from bridge.demo.registries import Registries
 from bridge.demo.reset import PG_SLOT, reset_demo
 from bridge.demo.scenario import CREDIT_CHINA, NECIPS, PENALTIES, STEPS
 from bridge.demo.show import (
+    PlainLine,
     day_table,
     difference_lines,
     step_line,
@@ -70,7 +72,7 @@ def run_demo(options: DemoOptions, console: Console) -> bool:
         )
 
     with demo_lock(env.home, on_wait=waiting), _log_to(log_path):
-        console.print(f"Logs go to {log_path}", style="dim")
+        console.print(PlainLine(f"Logs go to {log_path}"), style="dim")
         registries = Registries(env)
         try:
             return _run_locked(options, config, env, registries, console)
@@ -83,7 +85,7 @@ def _starting_servers(build_log: Path | None) -> str:
         return "Starting the local PostgreSQL and MySQL servers…"
     return (
         "Building the MySQL server, first time only: a Debian chroot from the "
-        f"mirror, about three minutes (progress in {build_log})…"
+        f"mirror, about three minutes (progress in {escape(str(build_log))})…"
     )
 
 
@@ -117,7 +119,7 @@ def _run_locked(
         f"Seeded {seeded.count} penalties per registry (seed {seeded.seed}) and "
         f"{len(PENALTIES)} for the day's story."
     )
-    console.print(views_line("Before the bridge", registries.displayed()))
+    console.print(PlainLine(views_line("Before the bridge", registries.displayed()), 2))
 
     metrics = Metrics()
     with console.status("Checking mappings against both databases…"):
@@ -215,16 +217,16 @@ class _Day:
             f"staged on NECIPS, {snapshot.to_credit_china} on Credit China."
         )
         displayed = self._registries.displayed()
-        console.print(views_line("After the snapshot", displayed))
+        console.print(PlainLine(views_line("After the snapshot", displayed), 2))
         for line in difference_lines(displayed):
-            console.print(line, soft_wrap=True)
+            console.print(PlainLine(line, 2))
         console.print()
         report = DayReport(before=before, snapshot=snapshot)
         self._play_steps(report)
         self._player.finish(report)
         console.print()
         for line in summary_lines(report):
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+            console.print(PlainLine(line))
         verdict = "[bold green]OK[/]" if report.ok else "[bold red]FAILED[/]"
         console.print(f"creditbridge demo: {verdict}")
         if self._options.keep_running:

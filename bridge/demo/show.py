@@ -6,8 +6,10 @@ line, so that a test can compare it line by line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
+from rich.console import Console, ConsoleOptions
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +26,29 @@ from bridge.demo.scenario import (
 
 _STATE_STYLE = {Shown.SHOWN: "green", Shown.HIDDEN: "yellow", Shown.ABSENT: "dim"}
 _ARROW = "→"
+
+
+class PlainLine:
+    """One line of plain text, wrapped at words under its own indentation.
+
+    Printed as written (no markup: ``[2024]`` in a decision number stays). Each
+    continuation line starts where the line's text starts, plus *hang*, so that a
+    wrapped summary line still reads as part of its block at 80 columns.
+    """
+
+    def __init__(self, line: str, hang: int = 0) -> None:
+        self.text = line.lstrip(" ")
+        self.indent = len(line) - len(self.text)
+        self.hang = hang
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[Text]:
+        width = max(options.max_width - self.indent - self.hang, 1)
+        for number, part in enumerate(Text(self.text).wrap(console, width)):
+            part.rstrip()
+            margin = self.indent + (self.hang if number else 0)
+            yield Text(" " * margin).append_text(part)
 
 
 def step_line(index: int, result: StepResult) -> Text:

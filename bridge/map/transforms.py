@@ -101,8 +101,28 @@ def _no_params(name: str, params: Any) -> None:
         raise TransformParamError(f"transform {name!r} takes no parameters")
 
 
+_DESCRIBED_KINDS: Final = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (Decimal, "decimal"),
+    (float, "float"),
+    (datetime, "date-time"),
+    (date, "date"),
+)
+
+
 def _describe(value: Any) -> str:
-    return f"{type(value).__name__} {value!r}"
+    """*value* for a person: its kind in words and its plain text, never a repr.
+
+    Text is quoted so that blanks show; ``datetime.datetime(2025, 12, 1, 14, 20)``
+    reads ``date-time 2025-12-01 14:20:00``.
+    """
+    if isinstance(value, str):
+        return f"text {value!r}"
+    shown = value.isoformat(sep=" ") if isinstance(value, datetime) else value
+    kinds = (word for cls, word in _DESCRIBED_KINDS if isinstance(value, cls))
+    kind = next(kinds, None)
+    return f"{kind or type(value).__name__} {shown}"
 
 
 def _expect_text(name: str, value: Any) -> str:

@@ -11,6 +11,7 @@ endpoints are few and small, and a dependency would buy nothing here.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import logging
@@ -92,10 +93,7 @@ class ObserveServer:
         try:
             server = ThreadingHTTPServer(self._address, _handler_for(self))
         except OSError as exc:
-            raise ConfigError(
-                f"the status server cannot listen on {self._address[0]}:"
-                f"{self._address[1]} ({exc.strerror}); choose another observe.http_port"
-            ) from exc
+            raise ConfigError(self._cannot_listen(exc)) from exc
 
         server.daemon_threads = True
         self._server = server
@@ -105,6 +103,19 @@ class ObserveServer:
         )
         self._thread.start()
         logger.info("status server listening on %s", self.url)
+
+    def _cannot_listen(self, exc: OSError) -> str:
+        host, port = self._address
+        said = f"the status server cannot listen on {host}:{port} ({exc.strerror})"
+        if exc.errno != errno.EADDRINUSE:
+            return f"{said}; choose another observe.http_port"
+        # Most often the same configuration started twice: a new port would only
+        # lead to the connector claim refusing the second bridge.
+        return (
+            f"{said}: another creditbridge may already be running with this "
+            "configuration (`creditbridge status` shows it); stop it first, or if "
+            "another program holds the port, choose another observe.http_port"
+        )
 
     def stop(self) -> None:
         if self._server is None:

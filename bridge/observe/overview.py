@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
+from bridge.observe.listing import listing
 from bridge.observe.status import StatusReport
 
 logger = logging.getLogger(__name__)
@@ -57,9 +59,9 @@ def gather_status(
 def render_status(data: Mapping[str, Any], console: Console, url: str) -> None:
     """Print the status as tables for people."""
     if data.get("origin") == "databases":
-        console.print(f"bridge not answering at {url}; read from the databases")
+        console.print(Text(f"bridge not answering at {url}; read from the databases"))
     else:
-        console.print(f"running bridge at {url}")
+        console.print(Text(f"running bridge at {url}"))
 
     pipelines = data.get("pipelines") or []
     if pipelines:
@@ -73,7 +75,7 @@ def render_status(data: Mapping[str, Any], console: Console, url: str) -> None:
     if letters:
         console.print(_dead_letter_table(letters))
     for problem in data.get("problems") or []:
-        console.print(f"[yellow]{problem}[/yellow]", highlight=False)
+        console.print(Text(str(problem), style="yellow"))
 
 
 def _pipeline_table(pipelines: list[dict[str, Any]]) -> Table:
@@ -81,7 +83,7 @@ def _pipeline_table(pipelines: list[dict[str, Any]]) -> Table:
     table = Table(title="Pipelines", title_justify="left")
     table.add_column("")
     for pipeline in pipelines:
-        table.add_column(pipeline["name"])
+        table.add_column(Text(pipeline["name"]), overflow="fold")  # GTIDs are long
 
     fields: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("direction", lambda p: str(p["direction"])),
@@ -94,7 +96,7 @@ def _pipeline_table(pipelines: list[dict[str, Any]]) -> Table:
         ("slot retention", lambda p: _bytes(p.get("slot_retained_bytes"))),
     ]
     for label, show in fields:
-        table.add_row(label, *[show(pipeline) for pipeline in pipelines])
+        table.add_row(label, *[Text(show(pipeline)) for pipeline in pipelines])
     return table
 
 
@@ -103,20 +105,22 @@ def _slot_table(slots: Mapping[str, int]) -> Table:
     table.add_column("slot")
     table.add_column("WAL retained", justify="right")
     for slot, retained in sorted(slots.items()):
-        table.add_row(slot, _bytes(retained))
+        table.add_row(Text(slot), _bytes(retained))
     return table
 
 
-def _dead_letter_table(letters: list[dict[str, Any]]) -> Table:
-    table = Table(title="Dead letters, newest first", title_justify="left")
-    for header in ("id", "pipeline", "table", "key", "error", "failed at (UTC)"):
-        table.add_column(header, justify="right" if header == "id" else "left")
-    for letter in letters:
-        table.add_row(
-            str(letter["id"]), letter["pipeline"], letter["table"], letter["key"],
-            letter["error"], _moment(letter["failed_at"]),
+def _dead_letter_table(letters: list[dict[str, Any]]) -> Group:
+    """Whole keys on one line each, the table and error folded below at any width."""
+    items = [
+        (
+            [str(letter["id"]), letter["key"], letter["pipeline"],
+             _moment(letter["failed_at"])],
+            f"{letter['table']}: {letter['error']}",
         )
-    return table
+        for letter in letters
+    ]
+    headers = ["id", "key", "pipeline", "failed at (UTC)"]
+    return listing("Dead letters, newest first", headers, items)
 
 
 def _unit(value: float | None, unit: str) -> str:

@@ -101,8 +101,15 @@ class ObserveConfig(_Strict):
 
 
 class JvmConfig(_Strict):
-    heap: str = Field(default="512m", pattern=r"^[0-9]+[mgMG]$")
+    heap: str = "512m"
     debezium_log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "WARN"
+
+    @field_validator("heap")
+    @classmethod
+    def _heap_size(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]+[mgMG]", value):
+            raise ValueError(f"expected a size such as 512m or 2g, got {value!r}")
+        return value
 
 
 class RunConfig(_Strict):
@@ -156,8 +163,8 @@ def resolve_url(text: str, *, where: str = "databases") -> str:
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
-                f"{where}: cannot read secret file {path}: {exc.strerror}; "
-                "nothing was started"
+                f"{where}: cannot read secret file {path}: {exc.strerror}; create it "
+                "or correct the reference"
             ) from exc
 
     return _REFERENCE.sub(lookup, text)
@@ -186,11 +193,14 @@ class ConfigOrigin:
         return f"{self.path}: {render_path(path)}"
 
 
-def load_run_config(path: Path) -> RunConfig:
-    """Read and validate *path*; one :class:`ConfigError` lists every problem."""
+def load_run_config(path: Path, *, then: str = "nothing was started") -> RunConfig:
+    """Read and validate *path*; one :class:`ConfigError` lists every problem.
+
+    *then* ends that message: what the command did not do because of them.
+    """
     config, problems = read_run_config(path)
     if problems or config is None:
-        raise ConfigError(report_problems(path, problems))
+        raise ConfigError(report_problems(path, problems, then=then))
     return config
 
 
@@ -233,12 +243,14 @@ def read_run_config(path: Path) -> tuple[RunConfig | None, list[Problem]]:
     return config, sorted(doc.problems)
 
 
-def report_problems(path: Path, problems: Sequence[Problem]) -> str:
+def report_problems(
+    path: Path, problems: Sequence[Problem], *, then: str = "nothing was started"
+) -> str:
     """The message of a run configuration's problems, one per line."""
     count = len(problems)
     noun = "problem" if count == 1 else "problems"
     lines = [str(problem) for problem in problems]
-    return "\n".join([*lines, f"{count} {noun} in {path}; nothing was started"])
+    return "\n".join([*lines, f"{count} {noun} in {path}; {then}"])
 
 
 def _report_validation(doc: Document, errors: Sequence[ErrorDetails]) -> None:

@@ -452,7 +452,7 @@ def prepare(
                 _prepare_one(config, pipeline, metrics, lag, snapshot_again)
             )
         except (ConfigError, MappingFileError) as exc:
-            problems.append(f"pipeline {pipeline.name}:\n{_indent(str(exc))}")
+            problems.append(f"pipeline {pipeline.name}:\n{_indent(_unsaid(exc))}")
     if problems:
         for prepared in pipelines:
             prepared.target.dispose()
@@ -766,6 +766,14 @@ class _FirstFound:
 
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def _unsaid(exc: Exception) -> str:
+    """*exc*'s lines without "nothing was started": the report's heading says it."""
+    lines = [
+        line.removesuffix(f"; {_NOT_STARTED}") for line in str(exc).splitlines()
+    ]
+    return "\n".join(line for line in lines if line != _NOT_STARTED)
 
 
 def run(config: RunConfig, *, on_ready: Callable[[Bridge], None] | None = None) -> None:

@@ -294,5 +294,7 @@ def test_port_in_use_is_a_config_error(server: ObserveServer) -> None:
 
     assert str(info.value) == (
         f"the status server cannot listen on 127.0.0.1:{server.port} "
-        "(Address already in use); choose another observe.http_port"
+        "(Address already in use): another creditbridge may already be running "
+        "with this configuration (`creditbridge status` shows it); stop it first, "
+        "or if another program holds the port, choose another observe.http_port"
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from bridge.cli import dlq
@@ -202,3 +204,116 @@ def test_a_postgres_scheme_url_is_taken_as_psycopg() -> None:
         "as cb_writer: connection failed:"
     )
     assert "secretpw" not in result.output and "Traceback" not in result.output
+
+
+def _letter(letter_id: int, key: str, message: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=letter_id,
+        event_key=key,
+        status="new",
+        pipeline="xyzg-to-gsxt",
+        created_at=datetime(2026, 12, 4, 17, 2, 19, 123456),
+        source_table="xyzg.xyxf_jg",
+        error_class="MappingError",
+        message=message,
+    )
+
+
+def test_list_keeps_key_and_id_whole_at_80_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: `xyzg-to…`, `{"xf_bh…`, `Mappin…`: every cell cut at 80 columns.
+
+    Columns line up in terminal cells: a Chinese character takes two.
+    """
+    databases = [dlq.TargetDatabase(name, engine=None) for name in ("pg", "mysql")]
+    letters = {
+        "pg": [],
+        "mysql": [
+            _letter(
+                49,
+                '{"xf_bh": "XF-XYZG-110000-20251201-0004"}',
+                "UNISCID (from xdr_shxym): USCC '91110108MAKFGU0C4F' has check "
+                "character 'F', but positions 1-17 give 'E'",
+            ),
+            _letter(
+                1050,
+                '{"PENDECNO": "沪浦市监处[2024]123号", "REPAIRNO": 7}',
+                "PENDECNO: too long [mgMG]",
+            ),
+        ],
+    }
+    monkeypatch.setattr(dlq, "target_databases", lambda target, url: databases)
+    monkeypatch.setattr(dlq, "_letters", lambda db, *args: letters[db.label])
+    monkeypatch.setattr(dlq, "console", Console(width=80, color_system=None))
+
+    result = runner.invoke(app, ["dlq", "list"])
+
+    assert result.exit_code == 0
+    assert [line.rstrip() for line in result.output.splitlines()] == [
+        "dead letters (new)",
+        "  id  key                                        status  pipeline      "
+        "database",
+        "  49  XF-XYZG-110000-20251201-0004               new     xyzg-to-gsxt  mysql",
+        "      2026-12-04 17:02:19 UTC, xyzg.xyxf_jg: MappingError: UNISCID (from",
+        "      xdr_shxym): USCC '91110108MAKFGU0C4F' has check character 'F', but",
+        "      positions 1-17 give 'E'",
+        "1050  PENDECNO=沪浦市监处[2024]123号 REPAIRNO=7  new     xyzg-to-gsxt  mysql",
+        "      2026-12-04 17:02:19 UTC, xyzg.xyxf_jg: MappingError: PENDECNO: too long",
+        "      [mgMG]",
+    ]
+
+
+def test_list_from_one_database_names_it_in_the_title(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    databases = [dlq.TargetDatabase("mysql", engine=None)]
+    letter = _letter(3, '{"xf_bh": "XF-1"}', "boom")
+    monkeypatch.setattr(dlq, "target_databases", lambda target, url: databases)
+    monkeypatch.setattr(dlq, "_letters", lambda *args: [letter])
+    monkeypatch.setattr(dlq, "console", Console(width=80, color_system=None))
+
+    result = runner.invoke(app, ["dlq", "list", "--target", "mysql"])
+
+    assert [line.rstrip() for line in result.output.splitlines()] == [
+        "dead letters (new) in mysql",
+        "id  key   status  pipeline",
+        " 3  XF-1  new     xyzg-to-gsxt",
+        "    2026-12-04 17:02:19 UTC, xyzg.xyxf_jg: MappingError: boom",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ('{"xf_bh": "XF-XYZG-110000-20251201-0004"}', "XF-XYZG-110000-20251201-0004"),
+        ('{"a": 1, "b": "x"}', "a=1 b=x"),
+        ("not json", "not json"),
+        ("[1, 2]", "[1, 2]"),
+    ],
+)
+def test_a_key_is_shown_by_its_values(key: str, shown: str) -> None:
+    assert dlq.key_text(key) == shown
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_discard_refuses_a_blank_reason(reason: str) -> None:
+    """Pins: `dlq discard 3 --reason ""` accepted although a reason is required."""
+    result = runner.invoke(app, ["dlq", "discard", "3", "--reason", reason])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        "FAILED: --reason is empty; say why the dead letter is discarded (it is kept "
+        "with it); nothing was changed"
+    )
+
+
+def test_a_failure_prints_bracketed_text_as_written() -> None:
+    """Pins: rich taking `[mgMG]` in a message for a markup tag and dropping it."""
+    result = runner.invoke(app, ["dlq", "list", "--status", "[mgMG]"])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        "FAILED: --status '[mgMG]' is not one of new, replayed, discarded, all; "
+        "nothing was read"
+    )

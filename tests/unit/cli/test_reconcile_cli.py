@@ -14,7 +14,7 @@ from bridge.cli.main import app
 from bridge.cli.reconcile import province_code, reconcile_date, render_report
 from bridge.errors import ConfigError, DevEnvError
 from bridge.reconcile.compare import OutcomeCheck, ValueDifference, Verdict
-from bridge.reconcile.report import DirectionChecks, build_report
+from bridge.reconcile.report import DirectionChecks, Report, build_report
 
 ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
@@ -49,15 +49,69 @@ def test_a_day_that_is_no_day_is_refused(text: str, message: str) -> None:
     assert str(raised.value) == message
 
 
-def test_province_codes() -> None:
-    assert province_code(None) is None
-    assert province_code("660000") == "660000"
+def test_a_day_after_today_in_beijing_is_refused() -> None:
+    """Pins: `--day 2035-01-02` exiting 0 on an empty report a cron job takes as OK."""
+    # 00:30 on 2 March in Beijing: 2 March is today and may be reported, 3 March not.
+    now = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
+
     with pytest.raises(ConfigError) as raised:
-        province_code("31")
+        reconcile_date("2026-03-03", now)
+
+    assert reconcile_date("2026-03-02", now) == date(2026, 3, 2)
     assert str(raised.value) == (
-        "--province '31' is not a six-digit province code such as 110000 (660000 "
-        "for the Corps); nothing was reported"
+        "--day 2026-03-03 is in the future (today in Beijing is 2026-03-02); give a "
+        "day up to today; nothing was reported"
     )
+
+
+def test_a_year_the_calendar_does_not_cover_exits_2_before_reading_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: a day of a year chinesecalendar lacks exiting 0 with nothing checked."""
+    monkeypatch.setattr("bridge.devenv.api.running", _not_running)
+
+    result = runner.invoke(app, ["reconcile", "--day", "2003-06-02"])
+
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "FAILED: --day 2003-06-02: the installed chinesecalendar knows no working "
+        "days of 2003 ("
+    )
+    assert result.output.endswith(
+        "); upgrade it (pip install -U chinesecalendar) and run again; nothing was "
+        "reported\n"
+    )
+
+
+@pytest.mark.parametrize("text", ["31", "999999", "110100", "660001"])
+def test_a_province_code_must_be_a_reporting_unit(text: str) -> None:
+    """Pins: `--province 999999` printing `999999 (not a province code)`, exit 0."""
+    with pytest.raises(ConfigError) as raised:
+        province_code(text)
+
+    assert str(raised.value) == (
+        f"--province {text!r} is not a province code: give one of the 31 GB/T 2260 "
+        "codes from 110000 (Beijing) to 650000 (Xinjiang), or 660000 for the Corps; "
+        "nothing was reported"
+    )
+
+
+@pytest.mark.parametrize("text", [None, "110000", "150000", "650000", "660000"])
+def test_reporting_units_are_taken(text: str | None) -> None:
+    assert province_code(text) == text
+
+
+def test_a_bad_province_exits_2_before_reading_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bridge.devenv.api.running", _not_running)
+
+    result = runner.invoke(
+        app, ["reconcile", "--day", "2026-02-13", "--province", "999999"]
+    )
+
+    assert result.exit_code == 2
+    assert result.output.startswith("FAILED: --province '999999' is not a province")
 
 
 def test_report_tables_fit_80_columns() -> None:
@@ -97,12 +151,10 @@ def test_report_tables_fit_80_columns() -> None:
     render_report(report, console)
 
     assert [line.rstrip() for line in console.export_text().splitlines()] == [
-        "        Credit China -> NECIPS, outcomes changed on 2026-02-13 (Beijing)",
-        "code    province      changed  agree  missing  differs  late  rejected  "
-        "filtered",
-        "─" * 80,
-        "310000  Shanghai            3      1        1        1     1         0"
-        "         0",
+        "     Credit China -> NECIPS, outcomes changed on 2026-02-13 (Beijing)",
+        "code    province  total  agree  missing  differs  late  rejected  filtered",
+        "─" * 74,
+        "310000  Shanghai      3      1        1        1     1         0         0",
         "",
         "                       Credit China -> NECIPS, to look at",
         "code    outcome           verdict        what",
@@ -112,12 +164,10 @@ def test_report_tables_fit_80_columns() -> None:
         "                                         applied 2026-02-26, 4 working days",
         "                                         after the change on 2026-02-13",
         "",
-        "        NECIPS -> Credit China, outcomes changed on 2026-02-13 (Beijing)",
-        "code    province      changed  agree  missing  differs  late  rejected  "
-        "filtered",
-        "─" * 80,
-        "310000  Shanghai            1      0        0        0     0         0"
-        "         1",
+        "     NECIPS -> Credit China, outcomes changed on 2026-02-13 (Beijing)",
+        "code    province  total  agree  missing  differs  late  rejected  filtered",
+        "─" * 74,
+        "310000  Shanghai      1      0        0        0     0         0         1",
         "",
         "2026-02-13: 4 outcomes changed; 2 to look at",
     ]
@@ -154,3 +204,85 @@ def test_without_config_the_demo_databases_must_run(
         "FAILED: the local demo databases are not running (state in /x); start them "
         "with `creditbridge dev up`, or give --config; nothing was reported\n"
     )
+
+
+def _render_80(report: Report) -> list[str]:
+    console = Console(width=80, file=io.StringIO(), color_system=None, record=True)
+    render_report(report, console)
+    return [line.rstrip() for line in console.export_text().splitlines()]
+
+
+def test_the_longest_province_names_fit_80_columns_unwrapped() -> None:
+    """Pins: "Inner Mongolia" and "Xinjiang Corps" wrapped over two lines."""
+    report = build_report(
+        date(2026, 2, 13),
+        [DirectionChecks("xyzg-to-gsxt", "Credit China -> NECIPS", [])],
+    )
+
+    lines = _render_80(report)
+
+    assert max(len(line) for line in lines) <= 80
+    assert lines[1] == (
+        "code    province        total  agree  missing  differs  late  rejected  "
+        "filtered"
+    )
+    assert lines[7] == (
+        "150000  Inner Mongolia      0      0        0        0     0         0"
+        "         0"
+    )
+    assert lines[34] == (
+        "660000  Xinjiang Corps      0      0        0        0     0         0"
+        "         0"
+    )
+
+
+def test_a_day_without_changes_says_which_day_and_how_to_pick_another() -> None:
+    """Pins: a bare "0 outcomes changed" the day after the demo (Beijing's day)."""
+    report = build_report(
+        date(2026, 2, 13),
+        [DirectionChecks("xyzg-to-gsxt", "Credit China -> NECIPS", [])],
+        "310000",
+    )
+
+    assert _render_80(report)[-2:] == [
+        "2026-02-13: no outcome changed on this day (Beijing time); nothing to look "
+        "at;",
+        "--day YYYY-MM-DD picks another day",
+    ]
+
+
+def test_one_outcome_is_one_outcome() -> None:
+    report = build_report(
+        date(2026, 2, 13),
+        [
+            DirectionChecks(
+                "xyzg-to-gsxt",
+                "Credit China -> NECIPS",
+                [OutcomeCheck("XF-1", "310000", Verdict.AGREE)],
+            )
+        ],
+        "310000",
+    )
+
+    assert _render_80(report)[-1] == "2026-02-13: 1 outcome changed; nothing to look at"
+
+
+def test_bracketed_text_from_the_databases_is_printed_as_written() -> None:
+    """Pins: rich taking `[2024]` in a decision number for a markup tag."""
+    number = "沪浦市监处[2024]123号"
+    check = OutcomeCheck(
+        number,
+        "310000",
+        Verdict.DIFFERS,
+        differences=(ValueDifference("PENDECNO", "[mgMG]", number),),
+    )
+    report = build_report(
+        date(2026, 2, 13),
+        [DirectionChecks("xyzg-to-gsxt", "Credit China -> NECIPS", [check])],
+        "310000",
+    )
+
+    text = "\n".join(_render_80(report))
+
+    assert f"310000  {number}  differs  PENDECNO: expected [mgMG], found" in text
+    assert f"  {number}\n" in text

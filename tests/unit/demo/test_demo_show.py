@@ -20,6 +20,7 @@ from bridge.demo.scenario import (
     Shown,
 )
 from bridge.demo.show import (
+    PlainLine,
     day_table,
     difference_lines,
     step_line,
@@ -194,3 +195,51 @@ def test_every_step_line_fits_80_columns() -> None:
     )
 
     assert widest <= 80
+
+
+def _printed_80(*renderables: object) -> list[str]:
+    console = Console(width=80, record=True, color_system=None)
+    for renderable in renderables:
+        console.print(renderable)
+    return [line.rstrip() for line in console.export_text().splitlines()]
+
+
+def test_the_summary_wraps_under_each_line_s_indentation_at_80_columns() -> None:
+    """Pins: `not written to NECIPS` then `:` alone, and ` 'E'` at column 0."""
+    lines = summary_lines(_report(_as_planned(), AGREEING))
+
+    assert _printed_80(*(PlainLine(line) for line in lines)) == [
+        "Summary",
+        "  Credit China -> NECIPS: 3 outcomes shared today, 112 from the snapshot",
+        "  NECIPS -> Credit China: 5 outcomes shared today, 113 from the snapshot",
+        "  dead letters: 1",
+        "    XF-XYZG-110000-20251201-0004 UNISCID (from xdr_shxym), not written to",
+        "    NECIPS:",
+        "      USCC '91110108MAKFGU0C4F' has check character 'F', but positions 1-17 "
+        "give",
+        "      'E'",
+        "  filtered: 1 today, 17 from the snapshot",
+        "    XF-XYZG-520000-20251201-0005:",
+        "      privacy: natural persons' records never cross to NECIPS",
+        "  latency (commit to applied): p50 1.35 s, max 2.40 s over 8 outcomes",
+        "  display views agree: yes (on display: Credit China 2 + 3 of natural "
+        "persons,",
+        "  NECIPS 2)",
+        "  steps as expected: 11 of 11",
+    ]
+
+
+def test_views_and_difference_lines_hang_under_their_start_as_written() -> None:
+    """Pins: rich taking `[2024]` in a decision number for a markup tag."""
+    differing = Displayed(
+        credit_china=AGREEING.credit_china, natural_persons=3,
+        necips=AGREEING.necips | {("91310115MAF5PJ963C", "沪浦市监处[2024]123号")},
+    )
+    views = views_line("Before the bridge", differing)
+    [difference] = difference_lines(differing)
+
+    assert _printed_80(PlainLine(views, 2), PlainLine(difference, 2)) == [
+        "Before the bridge: Credit China shows 2 (+3 natural persons), NECIPS 3: 1",
+        "  penalty differs",
+        "  沪浦市监处[2024]123号 (91310115MAF5PJ963C) is on display on NECIPS only",
+    ]

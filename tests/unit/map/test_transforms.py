@@ -84,11 +84,14 @@ def test_negative_fen_is_rejected_by_the_declared_minimum() -> None:
     )
 
 
-@pytest.mark.parametrize("value", [1.5, True, "1.5"])
-def test_scale_refuses_floats_and_other_types(value: Any) -> None:
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [(1.5, "float 1.5"), (True, "boolean True"), ("1.5", "text '1.5'")],
+)
+def test_scale_refuses_floats_and_other_types(value: Any, got: str) -> None:
     assert rejected("scale", value, FEN_TO_WAN) == (
-        f"scale expects an integer or Decimal amount, got {type(value).__name__} "
-        f"{value!r}; floats are refused because they are not exact"
+        f"scale expects an integer or Decimal amount, got {got}; floats are refused "
+        "because they are not exact"
     )
 
 
@@ -147,21 +150,20 @@ def test_an_instant_in_another_offset_is_converted_by_its_offset() -> None:
 def test_utc_to_local_refuses_a_naive_datetime() -> None:
     assert rejected("utc_to_local", datetime(2024, 6, 15)) == (
         "utc_to_local: 2024-06-15T00:00:00 has no time zone; expected an instant; got "
-        "datetime datetime.datetime(2024, 6, 15, 0, 0)"
+        "date-time 2024-06-15 00:00:00"
     )
 
 
 def test_local_to_utc_refuses_an_aware_datetime() -> None:
     assert rejected("local_to_utc", datetime(2024, 6, 15, tzinfo=UTC)) == (
         "local_to_utc: 2024-06-15T00:00:00+00:00 already has a time zone; expected "
-        "wall-clock time; got datetime datetime.datetime(2024, 6, 15, 0, 0, "
-        "tzinfo=datetime.timezone.utc)"
+        "wall-clock time; got date-time 2024-06-15 00:00:00+00:00"
     )
 
 
 def test_utc_to_local_refuses_text() -> None:
     assert rejected("utc_to_local", "2024-06-15T00:00:00Z") == (
-        "utc_to_local: expects a datetime; got str '2024-06-15T00:00:00Z'"
+        "utc_to_local: expects a datetime; got text '2024-06-15T00:00:00Z'"
     )
 
 
@@ -178,7 +180,7 @@ def test_dates_never_go_through_utc() -> None:
 def test_date_to_local_midnight_refuses_a_datetime() -> None:
     assert rejected("date_to_local_midnight", datetime(2024, 6, 15, 8, 0)) == (
         "date_to_local_midnight: 2024-06-15T08:00:00 is a date-time; expected a date; "
-        "got datetime datetime.datetime(2024, 6, 15, 8, 0)"
+        "got date-time 2024-06-15 08:00:00"
     )
 
 
@@ -211,8 +213,23 @@ def test_int_from_bool(value: bool | None, expected: int | None) -> None:
 def test_bool_from_int_refuses_text() -> None:
     assert (
         rejected("bool_from_int", "1")
-        == "bool_from_int expects an integer, got str '1'"
+        == "bool_from_int expects an integer, got text '1'"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [
+        ("yesterday", "text 'yesterday'"),
+        (datetime(2025, 12, 1, 14, 20), "date-time 2025-12-01 14:20:00"),
+        (date(2025, 12, 1), "date 2025-12-01"),
+        (Decimal("1.50"), "decimal 1.50"),
+        ([1], "list [1]"),
+    ],
+)
+def test_a_refused_value_is_shown_plainly(value: Any, got: str) -> None:
+    """Pins: `got str 'yesterday'`, `got datetime datetime.datetime(2025, 12, ...)`."""
+    assert transforms._describe(value) == got
 
 
 def test_text_transforms() -> None:
@@ -220,7 +237,7 @@ def test_text_transforms() -> None:
     assert forward("upper", "91abc") == "91ABC"
     assert forward("nfkc", "ＡＢＣ１２３") == "ABC123"
     assert forward("mask_id", " 520102199001013128 ") == "520102********3128"
-    assert rejected("trim", 5) == "trim expects text, got int 5"
+    assert rejected("trim", 5) == "trim expects text, got integer 5"
 
 
 def test_required_rejects_null() -> None:
@@ -275,13 +292,13 @@ def test_wall_clock_time_inside_a_daylight_saving_gap_is_refused() -> None:
     # Asia/Shanghai skipped 02:00-03:00 on 1986-05-04; never shift it silently.
     assert rejected("local_to_utc", datetime(1986, 5, 4, 2, 30)) == (
         "local_to_utc: 1986-05-04T02:30:00 does not exist in Asia/Shanghai (the "
-        "clocks skipped it); got datetime datetime.datetime(1986, 5, 4, 2, 30)"
+        "clocks skipped it); got date-time 1986-05-04 02:30:00"
     )
 
 
 def test_instant_beyond_the_calendar_after_shifting_is_rejected() -> None:
     reason = rejected("utc_to_local", datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
     assert reason == (
-        "utc_to_local: date value out of range; got datetime "
-        "datetime.datetime(9999, 12, 31, 20, 0, tzinfo=datetime.timezone.utc)"
+        "utc_to_local: date value out of range; got date-time "
+        "9999-12-31 20:00:00+00:00"
     )

@@ -136,7 +136,30 @@ def test_a_missing_reference_says_which_and_what_to_do(
     )
     assert str(unreadable.value) == (
         f"databases: cannot read secret file {missing}: No such file or directory; "
-        "nothing was started"
+        "create it or correct the reference"
+    )
+
+
+def test_a_heap_that_is_no_size_says_so_in_our_words(tmp_path: Path) -> None:
+    """Pins: `String should match pattern '^[0-9]+[mgMG]$'` for `jvm.heap: lots`."""
+    path = _write(tmp_path, _shipped().replace("heap: 512m", "heap: lots"))
+
+    config, problems = read_run_config(path)
+
+    assert [str(p) for p in problems] == [
+        f"{path}:31:3: jvm.heap: expected a size such as 512m or 2g, got 'lots'"
+    ]
+    assert config is not None and config.jvm.heap == "512m"
+
+
+def test_a_command_names_what_it_did_not_do(tmp_path: Path) -> None:
+    path = _write(tmp_path, _shipped().replace("home:", "hoem:"))
+
+    with pytest.raises(ConfigError) as raised:
+        load_run_config(path, then="nothing was reported")
+
+    assert str(raised.value).splitlines()[-1] == (
+        f"1 problem in {path}; nothing was reported"
     )
 
 

@@ -1,0 +1,84 @@
+"""``creditbridge run`` refusing to start: what it says, and where it looked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bridge.cli.main import app
+
+REPO = Path(__file__).resolve().parents[3]
+runner = CliRunner()
+
+
+def _one_line(output: str) -> str:
+    return " ".join(output.split())
+
+
+@pytest.fixture(autouse=True)
+def quiet_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "bridge.observe.logging.configure_logging", lambda level, json: None
+    )
+    for name in list(os.environ):
+        if name.startswith("CREDITBRIDGE_"):
+            monkeypatch.delenv(name)
+
+
+def test_without_a_config_it_names_the_absolute_path_and_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pins: `creditbridge.yaml:1:1: (file): cannot read the file` elsewhere."""
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, ["run"])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        f"FAILED: no run configuration at {tmp_path}/creditbridge.yaml; pass --config "
+        "FILE, or run in the folder that holds creditbridge.yaml (--dev reads it "
+        "too); nothing was started"
+    )
+
+
+def test_bracketed_text_in_a_failure_is_printed_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: rich taking `[mgMG]` and `[2024]` in an error for markup tags."""
+    problem = "run.yaml:3:5: x: '^[0-9]+[mgMG]$' and 沪浦市监处[2024]123号"
+    monkeypatch.setattr(
+        "bridge.pipeline.config.read_run_config", lambda path: (None, [problem])
+    )
+
+    result = runner.invoke(app, ["run", "--config", str(REPO / "creditbridge.yaml")])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        f"FAILED: {problem} 1 problem in {REPO}/creditbridge.yaml; nothing was "
+        "started"
+    )
+
+
+def test_a_heap_that_is_no_size_is_reported_in_our_words(tmp_path: Path) -> None:
+    """Pins: `String should match pattern '^[0-9]+$'` (rich ate `[mgMG]`)."""
+    shipped = (REPO / "creditbridge.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        shipped.replace("heap: 512m", "heap: lots")
+        .replace(" connectors/", f" {REPO}/connectors/")
+        .replace("[mappings/", f"[{REPO}/mappings/"),
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(app, ["run", "--config", str(config)])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output).startswith(
+        "FAILED: the bridge did not start; fix these problems and start again: "
+        f"{config}:31:3: jvm.heap: expected a size such as 512m or 2g, got 'lots' "
+        "pipeline xyzg-to-gsxt:"
+    )
+    assert "nothing was started" not in result.output
