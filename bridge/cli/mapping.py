@@ -28,6 +28,7 @@ from bridge.map.check import CheckReport, check_files
 from bridge.map.codes import looks_like_id_number, mask_id_number
 from bridge.map.preview import (
     Preview,
+    absent_keys,
     preview_row,
     row_count,
     row_from_json,
@@ -212,9 +213,13 @@ def preview(
     console = Console()
     for source in rows:
         _render(console, preview_row(mapping, source))
-        # Only a hand-written row can have typos; a table's other columns are fine.
-        note = unread_keys(mapping, source) if row is not None else None
-        if note:
+        # Only a hand-written row can have typos or gaps; a table's rows are whole.
+        notes = (
+            [unread_keys(mapping, source), absent_keys(mapping, source)]
+            if row is not None
+            else []
+        )
+        for note in filter(None, notes):
             console.print(escape(note), soft_wrap=True)
 
 

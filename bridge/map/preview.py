@@ -170,6 +170,24 @@ def unread_keys(mapping: Mapping, row: RowMapping[str, Any]) -> str | None:
     return f"--row gives {noun} this mapping does not read: {', '.join(shown)}"
 
 
+def absent_keys(mapping: Mapping, row: RowMapping[str, Any]) -> str | None:
+    """A note naming every column *mapping* reads that a ``--row`` leaves out.
+
+    The mapping rejects the row at the first such column without a ``default:``;
+    naming them all at once saves a run per column.
+    """
+    read = {name for c in mapping.columns for name in c.reads}
+    read |= {name for f in mapping.filters for name in f.reads}
+    absent = sorted(read - set(row))
+    if not absent:
+        return None
+    noun = "a column" if len(absent) == 1 else "columns"
+    return (
+        f"--row lacks {noun} this mapping reads: {', '.join(absent)} (one without "
+        "a default: in the mapping rejects the row)"
+    )
+
+
 def _snapshot_event(mapping: Mapping, row: dict[str, Any]) -> ChangeEvent:
     schema, table = mapping.source_table.split(".", 1)
     return ChangeEvent(

@@ -274,11 +274,13 @@ def test_preview_names_row_keys_the_mapping_does_not_read() -> None:
     )
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-2:] == [
+    assert result.output.splitlines()[-3:] == [
         "rejected: UNISCID (from xdr_shxym): source column xdr_shxym is absent from "
         "the event",
         "--row gives columns this mapping does not read: gxsj, xdr_shxymm (did you "
         "mean xdr_shxym?)",
+        "--row lacks a column this mapping reads: xdr_shxym (one without a default: "
+        "in the mapping rejects the row)",
     ]
 
 

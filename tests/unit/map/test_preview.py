@@ -11,6 +11,7 @@ from bridge.errors import ConfigError
 from bridge.map import Mapping
 from bridge.map.preview import (
     Difference,
+    absent_keys,
     preview_row,
     row_count,
     row_from_json,
@@ -113,3 +114,18 @@ def test_unread_keys_names_typos_and_suggests(xyzg_to_gsxt: Mapping) -> None:
         "xdr_shxym?)"
     )
     assert unread_keys(xyzg_to_gsxt, {"xf_bh": 1, "jdfk_bz": True}) is None
+
+
+def test_absent_keys_names_every_column_a_hand_written_row_lacks(
+    xyzg_to_gsxt: Mapping,
+) -> None:
+    """Pins: a --row short of several columns rejected for one column per run."""
+    full = {name: None for c in xyzg_to_gsxt.columns for name in c.reads}
+    full |= {name: None for f in xyzg_to_gsxt.filters for name in f.reads}
+    short = {k: v for k, v in full.items() if k not in ("xdr_mc", "xf_lx", "dfbm")}
+
+    assert absent_keys(xyzg_to_gsxt, short) == (
+        "--row lacks columns this mapping reads: dfbm, xdr_mc, xf_lx (one without a "
+        "default: in the mapping rejects the row)"
+    )
+    assert absent_keys(xyzg_to_gsxt, full) is None
