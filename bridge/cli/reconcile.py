@@ -178,20 +178,19 @@ def _demo_pipelines(run: RunConfig) -> list[PipelineSides]:
 
 def _configured(run: RunConfig, pipeline: PipelineConfig) -> PipelineSides:
     """*pipeline* with the capture account of its connector file and its writer."""
-    from bridge.capture.connectors import load_connector, resolve_references
+    from bridge.capture.connectors import load_connector
     from bridge.pipeline.config import resolve_url
     from bridge.pipeline.runner import capture_url
     from bridge.reconcile import PipelineSides
 
     connector = load_connector(pipeline.connector)
-    database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
     where = run.where("databases", pipeline.target, "url")
     return PipelineSides(
         pipeline.name,
         pipeline.description or pipeline.name,
         pipeline.mappings,
         pipeline.province_column,
-        capture_url(connector, resolve_references(connector, database)),
+        capture_url(connector),
         resolve_url(run.database(pipeline.target).url, where=where),
         f"the capture account of {connector.path}",
         where,

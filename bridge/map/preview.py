@@ -69,8 +69,8 @@ class Preview:
         return all(d.expected for d in self.explained)
 
 
-def preview_row(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
-    """Map *row* as a snapshot read would, then reverse it for a two-way mapping."""
+def map_preview(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
+    """Map *row* as a snapshot read would; no round trip."""
     source = dict(row)
     result = mapping.apply(_snapshot_event(mapping, source))
     if isinstance(result, Filtered):
@@ -78,8 +78,14 @@ def preview_row(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
     if isinstance(result, Rejection):
         return Preview(source, "rejected", result.reason)
     assert isinstance(result, TargetRow)
-    preview = Preview(source, "mapped", mapped=dict(result.values))
-    if not mapping.two_way:
+    return Preview(source, "mapped", mapped=dict(result.values))
+
+
+def preview_row(mapping: Mapping, row: RowMapping[str, Any]) -> Preview:
+    """Map *row* as a snapshot read would, then reverse it for a two-way mapping."""
+    preview = map_preview(mapping, row)
+    source = preview.source
+    if preview.outcome != "mapped" or not mapping.two_way:
         return preview
     try:
         preview.reversed = mapping.reverse(preview.mapped)

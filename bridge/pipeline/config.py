@@ -135,13 +135,6 @@ class RunConfig(_Strict):
             return render_path(path)
         return self._origin.where(path)
 
-    def where_in_pipeline(self, name: str, *path: str | int) -> str:
-        """:meth:`where` for a key of the pipeline called *name*."""
-        index = self._origin.pipeline_index.get(name) if self._origin else None
-        if index is None:
-            index = [p.name for p in self.pipelines].index(name)
-        return self.where("pipelines", index, *path)
-
 
 def resolve_url(text: str, *, where: str = "databases") -> str:
     """Replace ``${env:NAME}`` and ``${file:PATH}`` in a database URL.
@@ -176,8 +169,6 @@ class ConfigOrigin:
 
     path: Path
     positions: Mapping[FieldPath, tuple[int, int]]
-    pipeline_index: Mapping[str, int]
-    """Each pipeline's index in the file, which problems name."""
 
     @property
     def folder(self) -> Path:
@@ -235,11 +226,7 @@ def read_run_config(path: Path) -> tuple[RunConfig | None, list[Problem]]:
     missing = _missing_files(config, kept, doc, path.parent.resolve())
     config = _without(config, kept, missing)
     _literal_passwords(config, doc)
-    config._origin = ConfigOrigin(
-        path,
-        doc.positions,
-        {p.name: i for p, i in zip(config.pipelines, kept, strict=False)},
-    )
+    config._origin = ConfigOrigin(path, doc.positions)
     return config, sorted(doc.problems)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -496,9 +496,8 @@ def _resolve_urls(
     """The capture and writer URLs; what is unset in either is reported together."""
     problems: list[str] = []
     source_url = target_url = ""
-    database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
     try:
-        source_url = capture_url(connector, resolve_references(connector, database))
+        source_url = capture_url(connector)
     except ConfigError as exc:
         problems += [line for line in str(exc).splitlines() if line != _NOT_STARTED]
     where = config.where("databases", pipeline.target, "url")
@@ -676,8 +675,11 @@ def _build_pipeline(
     )
 
 
-def capture_url(connector: ConnectorFile, properties: Mapping[str, str]) -> str:
-    """A SQLAlchemy URL for the capture account the connector file names."""
+def capture_url(connector: ConnectorFile) -> str:
+    """A SQLAlchemy URL for the capture account the connector file names, with its
+    references resolved (a :class:`ConfigError` lists those that are not set)."""
+    database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
+    properties = resolve_references(connector, database)
     kind = connector.kind
     driver = "mysql+pymysql" if kind == "mysql" else "postgresql+psycopg"
     url = sa.URL.create(

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from bridge.map.codes import looks_like_id_number, mask_id_number
+from bridge.map.loader import DEFAULT_ZONE
 from bridge.map.preview import Preview
+from bridge.map.timeconv import zone
 from bridge.reconcile.calendar import APPLY_LIMIT_WORKING_DAYS, working_days_after
 
-BEIJING: Final = ZoneInfo("Asia/Shanghai")
+BEIJING: Final = zone(DEFAULT_ZONE)
 """The reconciliation day and the working-day rule are Beijing-time days."""
 
 ABSENT: Final = "(no such column)"

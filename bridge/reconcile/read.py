@@ -19,7 +19,7 @@ from bridge.apply.deadletter import Status
 from bridge.apply.schema import dead_letter
 from bridge.errors import ConfigError, database_message
 from bridge.map.compiled import Mapping as CompiledMapping
-from bridge.map.preview import preview_row
+from bridge.map.preview import map_preview
 from bridge.reconcile.compare import (
     BEIJING,
     OpenDeadLetter,
@@ -122,7 +122,8 @@ def check_day(
     """Every outcome *mapping*'s source changed on Beijing *day*, checked."""
     shape = DayShape.of(mapping, province_column)
     rows = changed_rows(sides.source, mapping, shape, day, province)
-    previews = [preview_row(mapping, row) for row in rows]
+    # The forward mapping only: the round trip is preview's, not the report's.
+    previews = [map_preview(mapping, row) for row in rows]
     key = mapping.target_key[0]
     staged_keys = [p.mapped[key] for p in previews if p.outcome == "mapped"]
     staged = staged_rows(sides.target, mapping, staged_keys)
