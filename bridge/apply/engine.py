@@ -39,6 +39,11 @@ _PASSWORD_PAIR = re.compile(r"(?i)(password\s*=\s*)('[^']*'|\S+)")
 _USERINFO = re.compile(r"^((?:[^:/@\s]*://)?[^:/@\s]*:)(.*)(@)")
 
 
+def our_scheme(family: str) -> str:
+    """``postgresql+psycopg`` or ``mysql+pymysql``: the URL scheme of *family*."""
+    return f"{family}+{OUR_DRIVERS[family]}"
+
+
 def database_url(text: str | URL, *, where: str, then: str) -> URL:
     """*text* as a URL the bridge can connect with, or a :class:`ConfigError`.
 
@@ -50,7 +55,7 @@ def database_url(text: str | URL, *, where: str, then: str) -> URL:
     backend, _, driver = url.drivername.partition("+")
     family = _BACKENDS.get(backend)
     if family is not None and driver in ("", OUR_DRIVERS[family]):
-        return url.set(drivername=f"{family}+{OUR_DRIVERS[family]}")
+        return url.set(drivername=our_scheme(family))
 
     shown = url.render_as_string(hide_password=True)
     if family is None:
@@ -60,7 +65,7 @@ def database_url(text: str | URL, *, where: str, then: str) -> URL:
         )
     raise ConfigError(
         f"{where}: {shown} names the driver {driver!r}, which creditbridge does not "
-        f"install; write {family}+{OUR_DRIVERS[family]}:// in its place; {then}"
+        f"install; write {our_scheme(family)}:// in its place; {then}"
     )
 
 

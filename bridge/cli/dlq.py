@@ -27,7 +27,7 @@ from bridge.apply import deadletter, make_engine
 from bridge.apply.engine import database_url
 from bridge.apply.replay import DeadLetterDesk, ReplayOutcome, ReplayResult
 from bridge.errors import BridgeError, ConfigError, DevEnvError, database_message
-from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
+from bridge.map.schemas import reach
 from bridge.observe.listing import listing
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def target_databases(target: str | None, url: str | None) -> list[TargetDatabase
     else:
         chosen = _demo_databases([target] if target else list(TARGETS))
     for database in chosen:
-        _reach(database.engine)
+        reach(database.engine, then="nothing was read or changed")
     return chosen
 
 
@@ -106,16 +106,6 @@ def _demo_databases(targets: list[str]) -> list[TargetDatabase]:
         TargetDatabase(name, make_engine(getattr(env, TARGETS[name]).url("writer")))
         for name in targets
     ]
-
-
-def _reach(engine: Engine) -> None:
-    try:
-        connect_or_explain(engine).close()
-    except UnreachableDatabaseError as exc:
-        raise ConfigError(
-            f"{exc}; check the URL and password and that the server is running; "
-            "nothing was read or changed"
-        ) from exc
 
 
 def _locate(databases: list[TargetDatabase], letter_id: int) -> TargetDatabase:

@@ -104,8 +104,7 @@ def _unreachable(schemas: LiveSchemas | None, then: str) -> None:
     if failures:
         raise ConfigError(
             "\n".join(
-                f"{failure}; check the URL and password ({_given_as(failure.url)}) "
-                f"and that the server is running; {then}"
+                failure.advice(then, f" ({_given_as(failure.url)})")
                 for failure in failures
             )
         )

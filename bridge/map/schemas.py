@@ -82,6 +82,14 @@ class UnreachableDatabaseError(ConfigError):
         self.reason = reason
         super().__init__(f"cannot connect to {self.url} as {self.user}: {reason}")
 
+    def advice(self, then: str, whose: str = "") -> str:
+        """The cause, what to check and *then*, what happens next; *whose* follows
+        "password" (`` of the writer URL``)."""
+        return (
+            f"{self}; check the URL and password{whose} and that the server is "
+            f"running; {then}"
+        )
+
 
 def unreachable(url: sa.URL, exc: sa.exc.SQLAlchemyError) -> UnreachableDatabaseError:
     """The error for a failed connection attempt to *url*, driver text on one line."""
@@ -95,6 +103,15 @@ def connect_or_explain(engine: sa.Engine) -> sa.Connection:
         return engine.connect()
     except sa.exc.SQLAlchemyError as exc:
         raise unreachable(engine.url, exc) from exc
+
+
+def reach(engine: sa.Engine, *, then: str, whose: str = "") -> None:
+    """Connect to *engine* once, or raise a :class:`ConfigError` with the advice of
+    :meth:`UnreachableDatabaseError.advice`."""
+    try:
+        connect_or_explain(engine).close()
+    except UnreachableDatabaseError as exc:
+        raise ConfigError(exc.advice(then, whose)) from exc
 
 
 class LiveSchemas:

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.apply.applier import Applier
-from bridge.apply.engine import database_url, make_engine
+from bridge.apply.engine import database_url, make_engine, our_scheme
 from bridge.apply.pending import TransactionHold
 from bridge.apply.retry import RetrySettings
 from bridge.capture.connectors import (
@@ -681,9 +681,8 @@ def capture_url(connector: ConnectorFile) -> str:
     database = {k: v for k, v in connector.config.items() if k.startswith("database.")}
     properties = resolve_references(connector, database)
     kind = connector.kind
-    driver = "mysql+pymysql" if kind == "mysql" else "postgresql+psycopg"
     url = sa.URL.create(
-        driver,
+        our_scheme("mysql" if kind == "mysql" else "postgresql"),
         username=properties.get("database.user"),
         password=properties.get("database.password"),
         host=properties.get("database.hostname"),
@@ -726,10 +725,7 @@ def _configured_as(key: str, written: str) -> str:
 
 
 def _cannot_connect(failure: UnreachableDatabaseError, where: str) -> str:
-    return (
-        f"{failure}; check the URL and password of {where} and that the server is "
-        "running; nothing was started"
-    )
+    return failure.advice("nothing was started", f" of {where}")
 
 
 class _FirstFound:

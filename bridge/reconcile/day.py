@@ -11,11 +11,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bridge.apply.engine import make_engine
-from bridge.errors import ConfigError
 from bridge.map import load_mapping
-from bridge.map.schemas import UnreachableDatabaseError, connect_or_explain
+from bridge.map.schemas import reach
 from bridge.reconcile.read import Sides, check_day
 from bridge.reconcile.report import DirectionChecks, Report, build_report
+
+_NOTHING = "nothing was reported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +66,9 @@ def _sides(pipeline: PipelineSides) -> Iterator[Sides]:
     source = make_engine(pipeline.source_url, poolclass=sa.NullPool)
     target = make_engine(pipeline.target_url, poolclass=sa.NullPool)
     try:
-        _reach(source, pipeline.source_where)
-        _reach(target, pipeline.target_where)
+        reach(source, then=_NOTHING, whose=f" of {pipeline.source_where}")
+        reach(target, then=_NOTHING, whose=f" of {pipeline.target_where}")
         yield Sides(source, target)
     finally:
         source.dispose()
         target.dispose()
-
-
-def _reach(engine: sa.Engine, where: str) -> None:
-    try:
-        connect_or_explain(engine).close()
-    except UnreachableDatabaseError as exc:
-        raise ConfigError(
-            f"{exc}; check the URL and password of {where} and that the server is "
-            "running; nothing was reported"
-        ) from exc
