@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
@@ -210,8 +210,11 @@ def preview(
         typer.echo(f"{mapping.source_table} has no rows to preview")
         return
     console = Console()
+    results = []
     for source in rows:
-        _render(console, preview_row(mapping, source))
+        result = preview_row(mapping, source)
+        results.append(result)
+        _render(console, result)
         # Only a hand-written row can have typos or gaps; a table's rows are whole.
         notes = (
             [unread_keys(mapping, source), absent_keys(mapping, source)]
@@ -220,6 +223,29 @@ def preview(
         )
         for note in filter(None, notes):
             console.print(escape(note), soft_wrap=True)
+    faults = _preview_faults(results)
+    if faults:
+        typer.echo(
+            f"FAILED: {_counted(len(results), 'row')} previewed: {faults}", err=True
+        )
+        raise typer.Exit(1)
+
+
+def _preview_faults(results: Sequence[Preview]) -> str:
+    """What makes ``preview`` exit 1, or "": rows the running bridge would
+    dead-letter, and round trips that change a value the mapping does not explain."""
+    rejected = sum(r.outcome == "rejected" for r in results)
+    unreversed = sum(
+        r.outcome == "mapped" and r.reversed is None and r.reason is not None
+        for r in results
+    )
+    unexpected = sum(r.reversed is not None and not r.as_expected for r in results)
+    faults = (
+        (rejected, "rejected (the running bridge dead-letters such rows)"),
+        (unreversed, "cannot be mapped back"),
+        (unexpected, "comes back changed in a way the mapping does not explain"),
+    )
+    return "; ".join(f"{count} {what}" for count, what in faults if count)
 
 
 def _db_rows(

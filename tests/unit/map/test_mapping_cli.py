@@ -214,11 +214,13 @@ def test_preview_names_a_difference_the_mapping_does_not_explain(
         app, ["preview", str(path), "--row", json.dumps(row, ensure_ascii=False)]
     )
 
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-2:] == [
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-3:] == [
         "round trip: differs in REPAIRTYPE",
         "  REPAIRTYPE: unexpected: the reversed value maps to a different xf_lx; "
         "check its reverse",
+        "FAILED: 1 row previewed: 1 comes back changed in a way the mapping does not "
+        "explain",
     ]
 
 
@@ -273,14 +275,17 @@ def test_preview_names_row_keys_the_mapping_does_not_read() -> None:
         ],
     )
 
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-3:] == [
+    # A rejected row is a failed preview: the running bridge would dead-letter it.
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-4:] == [
         "rejected: UNISCID (from xdr_shxym): source column xdr_shxym is absent from "
         "the event",
         "--row gives columns this mapping does not read: gxsj, xdr_shxymm (did you "
         "mean xdr_shxym?)",
         "--row lacks a column this mapping reads: xdr_shxym (one without a default: "
         "in the mapping rejects the row)",
+        "FAILED: 1 row previewed: 1 rejected (the running bridge dead-letters such "
+        "rows)",
     ]
 
 
@@ -314,4 +319,31 @@ def test_preview_from_db_needs_a_positive_count(
     assert result.output == (
         f"FAILED: --from-db takes the number of rows to preview, 1 or more; got "
         f"{count}\n"
+    )
+
+
+def test_preview_fails_on_each_kind_of_fault_and_counts_them() -> None:
+    from bridge.cli.mapping import _preview_faults
+    from bridge.map.preview import Difference, Preview
+
+    changed = Difference("xf_lx", expected=False, why="maps to a different xf_lx")
+    normalised = Difference("cf_wsh_gf", expected=True, why="folded one way")
+    results = [
+        Preview({}, "rejected", "UNISCID: not a valid USCC"),
+        Preview({}, "rejected", "UNISCID: not a valid USCC"),
+        Preview({}, "filtered", "loop_guard"),
+        Preview({}, "mapped", "no reverse rule gives xf_lx"),
+        Preview({}, "mapped", reversed={}, differences=["xf_lx"], explained=[changed]),
+        Preview(
+            {}, "mapped", reversed={}, differences=["cf_wsh_gf"], explained=[normalised]
+        ),
+        Preview({}, "mapped"),
+    ]
+
+    # Filtered rows, one-way mappings and explained normalisations are no fault.
+    assert _preview_faults(results[2:3] + results[5:]) == ""
+    assert _preview_faults(results) == (
+        "2 rejected (the running bridge dead-letters such rows); "
+        "1 cannot be mapped back; "
+        "1 comes back changed in a way the mapping does not explain"
     )
