@@ -39,6 +39,12 @@ _ACCEPTS = {
     "bool": {"bool"},
 }
 
+# Transforms whose text is the source text reshaped, with no length bound of their
+# own: a long source value stays long through them (and `required` passes it on).
+_KEEPS_TEXT_UNBOUNDED = frozenset(
+    {"trim", "upper", "nfkc", "fold_decision_number", "mask_id", "required"}
+)
+
 
 @dataclass
 class CheckReport:
@@ -257,6 +263,7 @@ class _SchemaCheck:
     ) -> None:
         if not column.steps:
             self._kind_fits(source.kind, target, (*base, "from"), None, source)
+        if all(step.name in _KEEPS_TEXT_UNBOUNDED for step in column.steps):
             self._length_fits(column, source, target, (*base, "from"))
         first = column.steps[0] if column.steps else None
         if first is None or first.name != "map" or first.inputs is None:
@@ -279,13 +286,15 @@ class _SchemaCheck:
     ) -> None:
         if not target.length or source.kind != "str" or target.kind != "str":
             return
+        reshaped = [step.name for step in column.steps if step.name != "required"]
+        after = f" even after {', '.join(reshaped)}" if reshaped else ""
         if source.length:
             if source.length > target.length:
                 self.doc.problem(
                     path,
                     f"source column {source.name} is {source.type_text}, longer than "
-                    f"{column.target} {target.type_text}; longer values would be "
-                    "refused by the target database",
+                    f"{column.target} {target.type_text}{after}; longer values would "
+                    "be refused by the target database",
                 )
             return
         listed = self.mapping.domains.get(source.name, source.values)
@@ -300,9 +309,9 @@ class _SchemaCheck:
         self.doc.warning(
             path,
             f"source column {source.name} is {source.type_text}, with no length "
-            f"limit, but {column.target} is {target.type_text}; a value longer than "
-            f"{target.length} characters would be refused by the target database "
-            "and its row sent to the dead-letter table",
+            f"limit{after}, but {column.target} is {target.type_text}; a value "
+            f"longer than {target.length} characters would be refused by the target "
+            "database and its row sent to the dead-letter table",
         )
 
     def _values_fit(

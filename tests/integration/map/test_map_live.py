@@ -142,6 +142,27 @@ def test_live_check_finds_lengths_and_uncovered_check_values(
     ]
 
 
+def test_live_check_finds_lengths_through_transforms_that_keep_text_long(
+    tmp_path: Path, scratch: str, schemas: LiveSchemas
+) -> None:
+    """Pins: any transform on a column silenced its length check."""
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        FLAGS.replace("{from: code}", "{from: code, transforms: [trim, upper]}"),
+        encoding="utf-8",
+    )
+
+    report = check_files([path], schemas)
+
+    assert [str(p).replace(str(path), "flags.yaml") for p in report.problems] == [
+        "flags.yaml:8:10: columns.CODE.from: source column code is VARCHAR(20), "
+        "longer than CODE VARCHAR(5) even after trim, upper; longer values would be "
+        "refused by the target database",
+        "flags.yaml:10:35: columns.KIND.transforms[0]: the value map does not cover "
+        "'03' of kind's possible values; map them or give a default",
+    ]
+
+
 def test_check_cli_reads_the_live_schemas(dev_env: Any) -> None:
     result = runner.invoke(
         app,
@@ -162,6 +183,14 @@ def test_check_cli_reads_the_live_schemas(dev_env: Any) -> None:
         "with no length limit, but ENTNAME is VARCHAR(200); a value longer than 200 "
         "characters would be refused by the target database and its row sent to the "
         "dead-letter table",
+        f"{demo}:41:14: columns.PENDECNO.from: warning: source column cf_wsh_gf is "
+        "TEXT, with no length limit even after fold_decision_number, but PENDECNO is "
+        "VARCHAR(100); a value longer than 100 characters would be refused by the "
+        "target database and its row sent to the dead-letter table",
+        f"{demo}:42:19: columns.PENDECNO_NORM.from: warning: source column cf_wsh_gf "
+        "is TEXT, with no length limit even after fold_decision_number, but "
+        "PENDECNO_NORM is VARCHAR(100); a value longer than 100 characters would be "
+        "refused by the target database and its row sent to the dead-letter table",
         f"{demo}:43:14: columns.REPDECNO.from: warning: source column xf_jdwh is "
         "TEXT, with no length limit, but REPDECNO is VARCHAR(100); a value longer "
         "than 100 characters would be refused by the target database and its row "
@@ -170,7 +199,7 @@ def test_check_cli_reads_the_live_schemas(dev_env: Any) -> None:
         "TEXT, with no length limit, but REPDECORG_CN is VARCHAR(200); a value "
         "longer than 200 characters would be refused by the target database and its "
         "row sent to the dead-letter table",
-        "3 mapping file(s) checked against live schemas: no problems, 3 warnings",
+        "3 mapping file(s) checked against live schemas: no problems, 5 warnings",
     ]
 
 

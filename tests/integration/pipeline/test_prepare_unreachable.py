@@ -99,6 +99,12 @@ def test_mapping_warnings_are_logged_and_the_bridge_may_start(
         f"{mapping}:30:13: columns.ENTNAME.from: warning: source column xdr_mc is "
         "TEXT, with no length limit, but ENTNAME is VARCHAR(200); "
         + too_long.format(n=200),
+        f"{mapping}:41:14: columns.PENDECNO.from: warning: source column cf_wsh_gf "
+        "is TEXT, with no length limit even after fold_decision_number, but PENDECNO "
+        "is VARCHAR(100); " + too_long.format(n=100),
+        f"{mapping}:42:19: columns.PENDECNO_NORM.from: warning: source column "
+        "cf_wsh_gf is TEXT, with no length limit even after fold_decision_number, "
+        "but PENDECNO_NORM is VARCHAR(100); " + too_long.format(n=100),
         f"{mapping}:43:14: columns.REPDECNO.from: warning: source column xf_jdwh is "
         "TEXT, with no length limit, but REPDECNO is VARCHAR(100); "
         + too_long.format(n=100),
