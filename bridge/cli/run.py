@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -82,28 +84,72 @@ def run(
     console = Console(stderr=True)
     configure_logging(log_level, json=False)
     try:
-        existing_config(
-            config, then="nothing was started", note=" (--dev reads it too)"
-        )
-        if dev:
-            use_dev_environment()
-        loaded, problems = read_run_config(config)
-        if loaded is None:
-            raise BridgeError(report_problems(config, problems))
-        bridge = prepare(
-            loaded, config_problems=problems, snapshot_again=snapshot_again
-        )
-        console.print(_pipeline_table(describe_pipelines(bridge)))
-        stop_progress = _show_snapshot_progress(bridge, console)
-        try:
-            bridge.run()
-        finally:
-            stop_progress()
+        with _SignalsStop() as signals:
+            existing_config(
+                config, then="nothing was started", note=" (--dev reads it too)"
+            )
+            if dev:
+                use_dev_environment()
+            loaded, problems = read_run_config(config)
+            if loaded is None:
+                raise BridgeError(report_problems(config, problems))
+            bridge = prepare(
+                loaded, config_problems=problems, snapshot_again=snapshot_again
+            )
+            signals.bridge = bridge
+            console.print(_pipeline_table(describe_pipelines(bridge)))
+            stop_progress = _show_snapshot_progress(bridge, console)
+            try:
+                bridge.run()
+            finally:
+                stop_progress()
+    except StoppedWhileStarting as stopped:
+        console.print(str(stopped), highlight=False, soft_wrap=True)
     except BridgeError as exc:
         console.print(
             f"[bold red]FAILED:[/] {escape(str(exc))}", markup=True, highlight=False
         )
         raise typer.Exit(1) from None
+
+
+class StoppedWhileStarting(BaseException):
+    """SIGTERM or SIGINT before the bridge was built: start-up ends where it is.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the
+    way takes it for a failure.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(
+            f"stopped by {signal.Signals(signum).name} while starting, before any "
+            "change was captured; start again to resume from the stored offsets"
+        )
+
+
+class _SignalsStop:
+    """SIGTERM and SIGINT for the whole of ``run``: until :attr:`bridge` is set a
+    signal ends start-up at once; after, it asks the bridge to stop (capture puts
+    handlers of its own in while it streams)."""
+
+    def __init__(self) -> None:
+        self.bridge: Bridge | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _SignalsStop:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.bridge is None:
+            raise StoppedWhileStarting(signum)
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        self.bridge.request_stop()
 
 
 def existing_config(path: Path, *, then: str, note: str = "") -> None:

@@ -29,6 +29,7 @@ from bridge.apply.pending import TransactionHold
 from bridge.apply.retry import RetrySettings
 from bridge.capture.connectors import (
     ConnectorFile,
+    history_file,
     load_connector,
     offsets_file,
     resolve_references,
@@ -100,11 +101,14 @@ class Bridge:
     heartbeats: dict[str, HeartbeatWriter] = field(default_factory=dict)
     status: _BridgeStatus | None = None
     _ended: threading.Event = field(default_factory=threading.Event)
+    _stop_requested: threading.Event = field(default_factory=threading.Event)
 
     def run(self, *, on_ready: Callable[[Bridge], None] | None = None) -> None:
         """Stream until SIGTERM/SIGINT; raise when a capture fails for good."""
         self.capture = self._embedded_capture()
         self.consumers = self._kafka_consumers()
+        if self._stop_requested.is_set():
+            self.request_stop()  # asked before the captures existed
         self.status = _BridgeStatus(self)
         self.server = self._observe_server()
         sampler = StatusSampler(self.metrics, self.lag, self.history)
@@ -192,6 +196,9 @@ class Bridge:
         return KafkaCaptures(captures, on_end=on_end)
 
     def request_stop(self) -> None:
+        """Stop streaming; safe from a signal handler, also before :meth:`run`
+        (the bridge then stops as soon as its capture exists)."""
+        self._stop_requested.set()
         if self.capture is not None:
             self.capture.request_stop()
         if self.consumers is not None:
@@ -472,7 +479,9 @@ def _prepare_one(
 ) -> PreparedPipeline:
     connector = load_connector(pipeline.connector)
     source_url, target_url = _resolve_urls(config, pipeline, connector)
-    restart = _restart_problem(config, pipeline, connector, target_url, snapshot_again)
+    restart = _restart_problem(
+        config, pipeline, connector, target_url, snapshot_again
+    ) or _history_problem(config, pipeline, connector)
     try:
         prepared = _build_pipeline(
             config,
@@ -563,6 +572,42 @@ def _restart_problem(
         "point home: at the state directory the bridge ran with before"
         f"{_relative_hint(config)}, or start with `creditbridge run "
         "--snapshot-again` to take a new snapshot on purpose"
+    )
+
+
+def _history_problem(
+    config: RunConfig, pipeline: PipelineConfig, connector: ConnectorFile
+) -> str | None:
+    """Why the MySQL engine would fail at start for want of its schema history.
+
+    Debezium reads the binlog from the stored offsets with the table schemas its
+    history file holds as of then; with offsets but no history it refuses to
+    start ("the db history topic or its content is fully or partially missing").
+    """
+    if (
+        pipeline.transport != "embedded"
+        or connector.kind != "mysql"
+        or connector.config.get("snapshot.mode") == "recovery"
+        or not _has_offsets(config.home, connector.name)
+    ):
+        return None
+    history = history_file(config.home, connector.name)
+    try:
+        if history.stat().st_size > 0:
+            return None
+        state = "is empty"
+    except FileNotFoundError:
+        state = "does not exist"
+    offsets = offsets_file(config.home, connector.name)
+    return (
+        f"{config.where('home')}: the MySQL schema history of connector "
+        f"{connector.name} ({history} {state}) is gone, but its offsets in "
+        f"{offsets} are there; Debezium cannot read the binlog on from them without "
+        "the table schemas the history holds\n"
+        "copy the history file back from the state directory the bridge ran with "
+        "before; or, if no captured table's columns changed since then, rebuild it "
+        f'from the current schemas: set "snapshot.mode": "recovery" in '
+        f"{connector.path} for one start, then set it back"
     )
 
 

@@ -8,6 +8,7 @@ pipelines ran before.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
@@ -22,6 +23,7 @@ from bridge.events import SourcePosition
 from bridge.pipeline.runner import _has_offsets
 
 pytestmark = pytest.mark.db
+REPO = Path(__file__).resolve().parents[3]
 
 PG_POSITION = SourcePosition(
     "creditchina", (16, 16, 0), False, {"lsn": "0/10", "commit_lsn": "0/10", "txid": 1}
@@ -127,7 +129,7 @@ def test_run_config_problems_are_listed_with_the_mapping_problems(
 ) -> None:
     """Pins: a key typo reported alone, hiding the mapping error of the same run."""
     mapping = tmp_path / "broken.yaml"
-    shipped = Path(__file__).resolve().parents[3] / "mappings" / "gsxt_to_xyzg.yaml"
+    shipped = REPO / "mappings" / "gsxt_to_xyzg.yaml"
     mapping.write_text(
         shipped.read_text(encoding="utf-8").replace(
             "table: xyzg.xyxf_jg_gsxt", "table: xyzg.no_such_table"
@@ -158,3 +160,85 @@ def test_run_config_problems_are_listed_with_the_mapping_problems(
         f"  {mapping}:16:3: target.table: table xyzg.no_such_table does not exist in "
         "the live schema",
     ]
+
+
+def test_lost_mysql_schema_history_is_refused_and_recovery_mode_rebuilds_it(
+    demo: DevEnv, pg: sa.Engine, mysql: sa.Engine, tmp_path: Path
+) -> None:
+    """Pins: offsets without their schema history left Debezium's own words
+    ("the db history topic ... is fully or partially missing") as the only advice."""
+    home = tmp_path / "home"
+    only = ("gsxt-to-xyzg",)
+    config, port = write_run_config(tmp_path, home, pipelines=only)
+    first = BridgeProcess(config, port, tmp_path).start()
+    try:
+        first.wait_ready()
+    finally:
+        first.terminate()
+    assert first.wait_exit() == 0
+    history = home / "history" / "necips-outcomes.dat"
+    assert _has_offsets(home, "necips-outcomes") and history.stat().st_size > 0
+    history.unlink()
+
+    refused = BridgeProcess(config, port, tmp_path).start()
+
+    assert refused.wait_exit() == 1
+    lines = config.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("home:")) + 1
+    shipped = REPO / "connectors" / "necips-outcomes.json"
+    expected = [
+        "FAILED: the bridge did not start; fix these problems and start again:",
+        "pipeline gsxt-to-xyzg:",
+        f"  {config}:{at}:1: home: the MySQL schema history of connector "
+        f"necips-outcomes ({history} does not exist) is gone, but its offsets in "
+        f"{home}/offsets/necips-outcomes.dat are there; Debezium cannot read the "
+        "binlog on from them without the table schemas the history holds",
+        "  copy the history file back from the state directory the bridge ran with "
+        "before; or, if no captured table's columns changed since then, rebuild it "
+        'from the current schemas: set "snapshot.mode": "recovery" in '
+        f"{shipped} for one start, then set it back",
+    ]
+    output = refused.output()
+    assert _words(output[output.index("FAILED:") :]) == _words("\n".join(expected))
+
+    # The advice works: one start in recovery mode rebuilds the history and streams.
+    recovering = tmp_path / "necips-outcomes.json"
+    recovering.write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            '"snapshot.mode": "initial"', '"snapshot.mode": "recovery"'
+        ),
+        encoding="utf-8",
+    )
+    config, port = write_run_config(
+        tmp_path, home, pipelines=only, connectors={"gsxt-to-xyzg": recovering}
+    )
+    recovered = BridgeProcess(config, port, tmp_path).start()
+    try:
+        recovered.wait_ready()
+        with mysql.begin() as connection:
+            connection.execute(sa.text(INSERT_NECIPS_OUTCOME))
+        _wait_for_staged(pg, "XF-GSXT-520000-20240902-0042")
+    finally:
+        recovered.terminate()
+    assert recovered.wait_exit() == 0
+    assert history.stat().st_size > 0
+
+
+INSERT_NECIPS_OUTCOME = """
+INSERT INTO gsxt.E_CR_REPAIR (REPAIRNO, UNISCID, ENTNAME, REPAIRTYPE, PENDECNO,
+    PENDECNO_NORM, REPDATE, REPDECTIME, SRCSYS, S_EXT_NODENUM)
+VALUES ('XF-GSXT-520000-20240902-0042', '92520102MA8H7LTP12',
+    '贵阳市南明区李记粉面馆', 7, '南市监处［2024］35号', '南市监处〔2024〕35号',
+    '2024-09-02 00:00:00', '2024-09-01 23:59:59.999999', '01', '520000')
+"""
+
+
+def _wait_for_staged(pg: sa.Engine, number: str, timeout: float = 30.0) -> None:
+    query = sa.text("SELECT count(*) FROM xyzg.xyxf_jg_gsxt WHERE xf_bh = :n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with pg.connect() as connection:
+            if connection.execute(query, {"n": number}).scalar_one() == 1:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"{number} not in xyzg.xyxf_jg_gsxt after {timeout} s")

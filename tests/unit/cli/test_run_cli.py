@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -57,8 +59,7 @@ def test_bracketed_text_in_a_failure_is_printed_as_written(
 
     assert result.exit_code == 1
     assert _one_line(result.output) == (
-        f"FAILED: {problem} 1 problem in {REPO}/creditbridge.yaml; nothing was "
-        "started"
+        f"FAILED: {problem} 1 problem in {REPO}/creditbridge.yaml; nothing was started"
     )
 
 
@@ -82,3 +83,63 @@ def test_a_heap_that_is_no_size_is_reported_in_our_words(tmp_path: Path) -> None
         "pipeline xyzg-to-gsxt:"
     )
     assert "nothing was started" not in result.output
+
+
+def test_a_sigterm_while_preparing_ends_start_up_at_once_and_cleanly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pins: SIGTERM before the engines ran killed `run` with status 143."""
+    monkeypatch.setattr(
+        "bridge.pipeline.config.read_run_config", lambda path: (object(), [])
+    )
+
+    def prepare(*_args: object, **_kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises into this wait
+        raise AssertionError("start-up went on after SIGTERM")
+
+    monkeypatch.setattr("bridge.pipeline.runner.prepare", prepare)
+
+    result = runner.invoke(app, ["run", "--config", str(REPO / "creditbridge.yaml")])
+
+    assert result.exit_code == 0, result.output
+    assert _one_line(result.output) == (
+        "stopped by SIGTERM while starting, before any change was captured; start "
+        "again to resume from the stored offsets"
+    )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+class _Bridge:
+    """The bridge at the CLI's seam: its run() receives a SIGINT before capture."""
+
+    def __init__(self) -> None:
+        self.stops = 0
+
+    def request_stop(self) -> None:
+        self.stops += 1
+
+    def run(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while not self.stops and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def test_a_signal_once_the_bridge_is_built_asks_it_to_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bridge = _Bridge()
+    monkeypatch.setattr(
+        "bridge.pipeline.config.read_run_config", lambda path: (object(), [])
+    )
+    monkeypatch.setattr("bridge.pipeline.runner.prepare", lambda *a, **k: bridge)
+    monkeypatch.setattr("bridge.pipeline.runner.describe_pipelines", lambda b: [])
+    monkeypatch.setattr(
+        "bridge.cli.run._show_snapshot_progress", lambda b, console: lambda: None
+    )
+
+    result = runner.invoke(app, ["run", "--config", str(REPO / "creditbridge.yaml")])
+
+    assert (result.exit_code, bridge.stops) == (0, 1), result.output
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
