@@ -56,3 +56,21 @@ class ApplyError(PermanentError):
 
 class DevEnvError(PermanentError):
     """The local development servers could not be set up, started or stopped."""
+
+
+class StoppedWhileStarting(BaseException):
+    """SIGTERM or SIGINT came before the work began: the command ends where it is.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the
+    way takes it for a failure.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signal_name = _signal_name(signum)
+        super().__init__(f"stopped by {self.signal_name} while starting")
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name

@@ -79,3 +79,16 @@ class ChangeConsumer:
     @jpype.JOverride  # type: ignore[untyped-decorator]
     def supportsTombstoneEvents(self) -> bool:  # noqa: N802
         return True
+
+
+def quiet_logger(name: str) -> Callable[[], None]:
+    """Turn the log4j logger *name* off; returns what gives it its level back."""
+    configurator = jpype.JClass("org.apache.logging.log4j.core.config.Configurator")
+    level = jpype.JClass("org.apache.logging.log4j.Level")
+    # The context Configurator changes. LogManager.getLogger called from Python
+    # would make a second one (it goes by the caller's class loader).
+    context = jpype.JClass("org.apache.logging.log4j.core.LoggerContext")
+    configured = context.getContext(False).getConfiguration().getLoggerConfig(name)
+    restore_to = configured.getLevel()
+    configurator.setLevel(name, level.OFF)
+    return lambda: configurator.setLevel(name, restore_to)

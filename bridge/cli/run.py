@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, StoppedWhileStarting
 
 if TYPE_CHECKING:
     from bridge.pipeline.runner import Bridge
@@ -77,14 +77,14 @@ def run(
     ] = False,
 ) -> None:
     """Start both pipelines and stream until SIGTERM or Ctrl-C."""
-    from bridge.observe.logging import configure_logging
-    from bridge.pipeline.config import read_run_config, report_problems
-    from bridge.pipeline.runner import describe_pipelines, prepare
-
     console = Console(stderr=True)
-    configure_logging(log_level, json=False)
     try:
         with _SignalsStop() as signals:
+            from bridge.observe.logging import configure_logging
+            from bridge.pipeline.config import read_run_config, report_problems
+            from bridge.pipeline.runner import describe_pipelines, prepare
+
+            configure_logging(log_level, json=False)
             existing_config(
                 config, then="nothing was started", note=" (--dev reads it too)"
             )
@@ -104,26 +104,17 @@ def run(
             finally:
                 stop_progress()
     except StoppedWhileStarting as stopped:
-        console.print(str(stopped), highlight=False, soft_wrap=True)
+        console.print(
+            f"{stopped}, before any change was captured; start again to resume from "
+            "the stored offsets",
+            highlight=False,
+            soft_wrap=True,
+        )
     except BridgeError as exc:
         console.print(
             f"[bold red]FAILED:[/] {escape(str(exc))}", markup=True, highlight=False
         )
         raise typer.Exit(1) from None
-
-
-class StoppedWhileStarting(BaseException):
-    """SIGTERM or SIGINT before the bridge was built: start-up ends where it is.
-
-    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the
-    way takes it for a failure.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(
-            f"stopped by {signal.Signals(signum).name} while starting, before any "
-            "change was captured; start again to resume from the stored offsets"
-        )
 
 
 class _SignalsStop:
