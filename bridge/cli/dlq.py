@@ -275,7 +275,21 @@ def replay_command(
             for outcome in _replay_with_progress(DeadLetterDesk(database.engine), ids)
         ]
     _print_outcomes(outcomes)
-    if any(o.result is ReplayResult.FAILED for o in outcomes):
+    failed = [o.letter_id for o in outcomes if o.result is ReplayResult.FAILED]
+    if failed:
+        ids = ", ".join(str(letter_id) for letter_id in failed)
+        which = f"Dead letter {ids} failed again and stays new"
+        if len(failed) > 1:
+            which = f"Dead letters {ids} failed again and stay new"
+        console.print(
+            f"{which}. Where the source row "
+            "is wrong, correct it there: the bridge captures and applies the "
+            "corrected row, then `creditbridge dlq discard ID --reason TEXT` closes "
+            "the letter. Where the mapping is wrong, fix it and replay again.",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
         raise typer.Exit(1)
 
 

@@ -192,6 +192,12 @@ def test_cli_replay_all_reports_an_unreadable_mapping_and_keeps_the_letter(
     assert result.exit_code == 1
     assert "failed again" in result.output
     assert "/nonexistent/test.yaml:1:1: (file): cannot read the file" in result.output
+    assert result.output.splitlines()[-1] == (
+        f"Dead letter {letter_id} failed again and stays new. Where the source row "
+        "is wrong, correct it there: the bridge captures and applies the corrected "
+        "row, then `creditbridge dlq discard ID --reason TEXT` closes the letter. "
+        "Where the mapping is wrong, fix it and replay again."
+    )
     with engine.connect() as connection:
         status = connection.execute(
             sa.select(dead_letter.c.status).where(dead_letter.c.id == letter_id)
