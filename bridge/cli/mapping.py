@@ -168,6 +168,11 @@ def _print_report(report: CheckReport, why_offline: str | None) -> None:
     if report.warnings:
         verdict += f", {_counted(len(report.warnings), 'warning')}"
     typer.echo(f"{len(report.files)} mapping file(s) checked {against}: {verdict}")
+    if report.warnings:
+        typer.echo(
+            "note: a warning is a risk check cannot rule out, not an error: the bridge "
+            "starts, and a row that hits it goes to the dead-letter table"
+        )
     if why_offline:
         typer.echo(
             f"note: checked offline, so column names and types were not checked: no "

@@ -759,9 +759,21 @@ def _check_mappings(paths: Sequence[Path], accounts: Sequence[tuple[str, str]]) 
         schemas.close()
     if not report.ok:
         raise ConfigError("\n".join(str(problem) for problem in report.problems))
+    # The bridge starts; a row that hits one of these risks is dead-lettered. One
+    # line per file at every start: `check` has the detail.
+    by_file: dict[str, list[str]] = {}
     for warning in report.warnings:
-        # The bridge starts; rows this finds wrong go to the dead-letter table.
-        log.warning("%s", warning)
+        by_file.setdefault(warning.file, []).append(warning.path)
+    for file, fields in by_file.items():
+        log.warning(
+            "%s: %d warning%s (%s): risks check cannot rule out; a row that hits "
+            "one goes to the dead-letter table; `creditbridge check %s` explains each",
+            file,
+            len(fields),
+            "s" * (len(fields) != 1),
+            ", ".join(fields),
+            file,
+        )
 
 
 def _configured_as(key: str, written: str) -> str:
