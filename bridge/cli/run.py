@@ -160,7 +160,7 @@ def _show_snapshot_progress(bridge: Bridge, console: Console) -> Callable[[], No
     """Draw the initial snapshot's progress on a terminal; return what ends it."""
     from bridge.observe.progress import watch_snapshot
 
-    if not console.is_terminal:
+    if not console.is_terminal or bridge.resumes():
         return lambda: None
     stop = threading.Event()
     watcher = threading.Thread(

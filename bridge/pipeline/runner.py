@@ -212,6 +212,15 @@ class Bridge:
                 states[name] = EngineState(state.value)
         return states
 
+    def resumes(self) -> bool:
+        """Every pipeline is embedded and has Debezium offsets under ``home``: the
+        engines carry on from them, and no snapshot is ahead."""
+        return all(
+            p.config.transport == "embedded"
+            and _has_offsets(self.config.home, p.connector.name)
+            for p in self.pipelines
+        )
+
     def snapshot_readings(self) -> list[SnapshotReading]:
         """Rows snapshotted so far and the phase, per pipeline.
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import signal
 import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from bridge.cli.main import app
+from bridge.cli.run import _show_snapshot_progress
+from bridge.observe.progress import SnapshotReading
 
 REPO = Path(__file__).resolve().parents[3]
 runner = CliRunner()
@@ -143,3 +148,39 @@ def test_a_signal_once_the_bridge_is_built_asks_it_to_stop(
 
     assert (result.exit_code, bridge.stops) == (0, 1), result.output
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _Snapshotting:
+    """The bridge at the progress display's seam."""
+
+    def __init__(self, resumes: bool) -> None:
+        self._resumes = resumes
+
+    def resumes(self) -> bool:
+        return self._resumes
+
+    def snapshot_readings(self) -> list[SnapshotReading]:
+        return [SnapshotReading("xyzg-to-gsxt", 3, "streaming")]
+
+
+@pytest.mark.parametrize(
+    ("resumes", "drawn"),
+    [
+        (False, ["initial snapshot", "xyzg-to-gsxt  3 rows  done, streaming"]),
+        (True, []),
+    ],
+)
+def test_snapshot_progress_is_drawn_only_when_a_snapshot_is_ahead(
+    resumes: bool, drawn: list[str]
+) -> None:
+    """Pins: a restart from stored offsets drew "initial snapshot ... 0 rows"."""
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system=None, width=80)
+
+    end = _show_snapshot_progress(_Snapshotting(resumes), console)  # type: ignore[arg-type]
+    end()
+
+    # The last frame the live display drew, without its cursor controls.
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    assert lines[-2:] == drawn
