@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.map.compiled import Column, Mapping
-from bridge.map.document import Document, FieldPath, Problem
+from bridge.map.document import Document, FieldPath, Problem, closest
 from bridge.map.loader import draft_mapping
 from bridge.map.schemas import ColumnShape, SchemaSource, TableShape
 
@@ -148,7 +148,7 @@ class _SchemaCheck:
                 self.doc.problem(
                     path,
                     f"unknown source column {name}; {self.mapping.source_table} has "
-                    "no such column",
+                    f"no such column{_guess(name, source)}",
                 )
 
         for column in self.mapping.columns:
@@ -171,7 +171,7 @@ class _SchemaCheck:
                 self.doc.problem(
                     path,
                     f"unknown target column {name}; {self.mapping.target_table} has "
-                    "no such column",
+                    f"no such column{_guess(name, target)}",
                 )
 
         for column in self.mapping.columns:
@@ -359,3 +359,8 @@ class _SchemaCheck:
             path,
             f"{what} {_KIND_WORDS[kind]}, but {shape.name} is {shape.type_text}",
         )
+
+
+def _guess(name: str, columns: Iterable[str]) -> str:
+    guess = closest(name, columns)
+    return f" (did you mean {guess}?)" if guess else ""

@@ -7,6 +7,8 @@ is reported as ``file:line:column: field.path: message``.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -158,3 +160,9 @@ def _plain(
 
 def _path_key(key: Any) -> str:
     return key if isinstance(key, str) else str(key)
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate *name* is most likely a misspelling of, if one is close."""
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.8)
+    return close[0] if close else None

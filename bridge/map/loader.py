@@ -6,7 +6,6 @@ are raised together in one :class:`~bridge.map.document.MappingFileError`.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import logging
 import re
@@ -27,7 +26,13 @@ from bridge.map.compiled import (
     ReverseColumn,
     Row,
 )
-from bridge.map.document import Document, FieldPath, MappingFileError, read_document
+from bridge.map.document import (
+    Document,
+    FieldPath,
+    MappingFileError,
+    closest,
+    read_document,
+)
 from bridge.map.results import MappingRef
 from bridge.map.schemas import SchemaSource, TableShape
 from bridge.map.timeconv import zone as lookup_zone
@@ -454,9 +459,12 @@ class _Compiler:
             self.doc.problem(path, "a transform is a name or {name: parameters}")
             return None
         if name not in transforms.names():
+            guess = closest(str(name), transforms.names())
+            said = f"did you mean {guess!r}? " if guess else ""
             self.doc.problem(
                 path,
-                f"unknown transform {name!r}; known: {', '.join(transforms.names())}",
+                f"unknown transform {name!r}; {said}known: "
+                f"{', '.join(transforms.names())}",
             )
             return None
         try:
@@ -601,9 +609,9 @@ def _misspellings(names: list[str], known: Collection[str]) -> str:
     """`` (did you mean x?)`` for names close to one that has a way back."""
     guesses = []
     for name in names:
-        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-        if close:
-            guesses.append(f"{close[0]} for {name}" if len(names) > 1 else close[0])
+        guess = closest(name, known)
+        if guess:
+            guesses.append(f"{guess} for {name}" if len(names) > 1 else guess)
     return f" (did you mean {', '.join(guesses)}?)" if guesses else ""
 
 

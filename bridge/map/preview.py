@@ -5,7 +5,6 @@ The work is plain functions over rows; the CLI only renders :class:`Preview`.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping as RowMapping
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from bridge.errors import ConfigError, MappingError
 from bridge.events import ChangeEvent, Operation, SourcePosition
 from bridge.map.compiled import Column, Mapping
+from bridge.map.document import closest
 from bridge.map.results import Filtered, Rejection, TargetRow
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -170,8 +170,8 @@ def unread_keys(mapping: Mapping, row: RowMapping[str, Any]) -> str | None:
     candidates = sorted(known - set(row))
     shown = []
     for key in unread:
-        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
-        shown.append(f"{key} (did you mean {close[0]}?)" if close else key)
+        guess = closest(key, candidates)
+        shown.append(f"{key} (did you mean {guess}?)" if guess else key)
     noun = "a column" if len(unread) == 1 else "columns"
     return f"--row gives {noun} this mapping does not read: {', '.join(shown)}"
 

@@ -133,7 +133,7 @@ def test_live_check_finds_lengths_and_uncovered_check_values(
 
     assert [str(p).replace(str(path), "flags.yaml") for p in report.problems] == [
         "flags.yaml:6:8: columns.ID.from: unknown source column idd; "
-        "cb_map_test.flag has no such column",
+        "cb_map_test.flag has no such column (did you mean id?)",
         "flags.yaml:8:10: columns.CODE.from: source column code is VARCHAR(20), "
         "longer than CODE VARCHAR(5); longer values would be refused by the target "
         "database",
@@ -227,7 +227,7 @@ def test_live_check_reports_a_misspelt_name_in_a_two_way_expression(
 
     assert _found(report, path) == [
         "copy.yaml:31:3: columns.REPAIRTYPE: unknown source column jdfk_bzz; "
-        "xyzg.xyxf_jg has no such column"
+        "xyzg.xyxf_jg has no such column (did you mean jdfk_bz?)"
     ]
 
 

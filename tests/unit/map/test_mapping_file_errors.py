@@ -224,9 +224,9 @@ def test_unknown_source_and_target_columns(tmp_path: Path) -> None:
     )
     assert problems(tmp_path, text, SCHEMAS)[:2] == [
         "m.yaml:10:3: columns.CODEX: unknown target column CODEX; gsxt.DST has no "
-        "such column",
+        "such column (did you mean CODE?)",
         "m.yaml:14:12: columns.AMOUNT.from: unknown source column amuont; xyzg.src "
-        "has no such column",
+        "has no such column (did you mean amount?)",
     ]
 
 
@@ -351,7 +351,7 @@ def test_misspelt_name_in_a_two_way_expression_is_an_unknown_column(
 
     assert problems(tmp_path, text, FLAG_SCHEMAS) == [
         "m.yaml:10:3: columns.CODE: unknown source column flagg; xyzg.src has no such "
-        "column"
+        "column (did you mean flag?)"
     ]
 
 
@@ -427,7 +427,7 @@ def test_the_parts_that_compiled_are_checked_against_the_tables(
         "m.yaml:13:9: columns.CODE.transforms[0]: the value map does not cover 'c' "
         "of code's possible values; map them or give a default",
         "m.yaml:14:12: columns.AMOUNT.from: unknown source column amuont; xyzg.src "
-        "has no such column",
+        "has no such column (did you mean amount?)",
     ]
 
 
@@ -483,7 +483,8 @@ def test_a_not_null_column_whose_rule_failed_is_not_reported_unwritten(
     text = VALID.replace("- map: {values", "- mapp: {values")
 
     assert problems(tmp_path, text, NOT_NULL) == [
-        "m.yaml:13:9: columns.CODE.transforms[0]: unknown transform 'mapp'; known: "
+        "m.yaml:13:9: columns.CODE.transforms[0]: unknown transform 'mapp'; did you "
+        "mean 'map'? known: "
         "bool_from_int, date_to_local_midnight, fold_decision_number, int_from_bool, "
         "local_datetime_to_date, local_to_utc, map, mask_id, nfkc, required, scale, "
         "trim, upper, uscc, utc_to_local"
