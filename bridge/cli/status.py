@@ -75,9 +75,18 @@ def _read_databases(config: Path | None) -> StatusReport:
     from bridge.pipeline.config import load_run_config
 
     if config is None:
-        return read_database_status(_demo_databases(), slots=_slots(_demo_config()))
+        demo = _demo_config()
+        return read_database_status(
+            _demo_databases(), slots=_slots(demo), order=_order(demo)
+        )
     run = load_run_config(config, then="nothing was read")
-    return read_database_status(_databases(run, config), slots=_slots(run))
+    return read_database_status(
+        _databases(run, config), slots=_slots(run), order=_order(run)
+    )
+
+
+def _order(run: RunConfig | None) -> list[str]:
+    return [pipeline.name for pipeline in run.pipelines] if run is not None else []
 
 
 def _demo_databases() -> Databases:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -134,6 +134,7 @@ def read_database_status(
     pipelines: Collection[str] | None = None,
     slots: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    order: Sequence[str] = (),
 ) -> StatusReport:
     """Status from the bridge tables of each target database.
 
@@ -143,6 +144,8 @@ def read_database_status(
     *pipelines* limits the report to those pipeline names. *slots* names the
     replication slot each pipeline's PostgreSQL source keeps for it, so a pipeline
     shows its slot's retention when one of the databases reports that slot.
+    Pipelines named in *order* come first, in that order (the run configuration's,
+    as the running bridge lists them), the others after in database order.
     """
     redactor = redactor or Redactor()
     report = StatusReport(generated_at=now or datetime.now(UTC), pipelines=[],
@@ -169,6 +172,8 @@ def read_database_status(
             engine.dispose()
 
     report.dead_letters.sort(key=lambda entry: entry.failed_at, reverse=True)
+    rank = {name: index for index, name in enumerate(order)}
+    report.pipelines.sort(key=lambda p: rank.get(p.name, len(rank)))
     _add_slot_retention(report, slots or {})
     return report
 

@@ -124,6 +124,20 @@ def test_offline_status_from_both_targets(
     )
 
 
+def test_pipelines_come_in_the_order_of_the_run_configuration(
+    dev_env: Any, pipelines: dict[str, str]
+) -> None:
+    """Pins: the stopped bridge listing its pipelines in another order than the
+    running one (by database, not as configured)."""
+    configured = [pipelines["mysql"], pipelines["postgresql"]]
+
+    report = read_database_status(
+        databases(dev_env), pipelines=set(configured), now=T0, order=configured
+    )
+
+    assert [p.name for p in report.pipelines] == configured
+
+
 def test_unreachable_database_is_named_with_its_password_hidden() -> None:
     port = _free_port()
     report = read_database_status({

@@ -50,8 +50,8 @@ def _reading(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What the stopped-bridge reading is asked for; it reads nothing itself."""
     asked: dict[str, Any] = {}
 
-    def read(databases: Any, *, slots: Any) -> StatusReport:
-        asked.update(databases=dict(databases), slots=slots)
+    def read(databases: Any, *, slots: Any, order: Any) -> StatusReport:
+        asked.update(databases=dict(databases), slots=slots, order=order)
         return StatusReport(generated_at=T0, pipelines=[], origin="databases")
 
     monkeypatch.setattr("bridge.cli.status.read_database_status", read)
@@ -84,6 +84,7 @@ def test_the_demo_pipelines_read_like_the_running_bridge(
             "necips": ("mysql+pymysql://writer@my/gsxt", "Credit China -> NECIPS"),
         },
         "slots": {"xyzg-to-gsxt": "creditbridge_credit_china"},
+        "order": ["xyzg-to-gsxt", "gsxt-to-xyzg"],
     }
 
 
@@ -112,6 +113,7 @@ def test_a_run_configuration_gives_urls_descriptions_and_slots(
         "necips": ("mysql+pymysql://w:pw@127.0.0.1/gsxt", "Credit China -> NECIPS"),
     }
     assert asked["slots"] == {"xyzg-to-gsxt": "creditbridge_credit_china"}
+    assert asked["order"] == ["xyzg-to-gsxt", "gsxt-to-xyzg"]
 
 
 def test_a_libpq_string_in_the_environment_names_the_key_and_variable(
