@@ -174,3 +174,19 @@ def refresh_error(connection: Connection, letter_id: int, letter: DeadLetter) ->
 def _now(connection: Connection) -> datetime:
     value: datetime = dialect_for(connection.dialect.name).bind_value(datetime.now(UTC))
     return value
+
+
+def key_text(event_key: str) -> str:
+    """A dead letter's key as people search for it: the value of a one-column key.
+
+    ``{"xf_bh": "XF-1"}`` is ``XF-1``; a key of several columns is ``a=1 b=2``.
+    """
+    try:
+        key = json.loads(event_key)
+    except ValueError:
+        return event_key
+    if not isinstance(key, dict) or not key:
+        return event_key
+    if len(key) == 1:
+        return str(next(iter(key.values())))
+    return " ".join(f"{name}={value}" for name, value in key.items())

@@ -174,7 +174,7 @@ def _letter_listing(
         title += f" in {databases[0].label}"
     items = []
     for database, letter in letters:
-        cells = [str(letter.id), key_text(letter.event_key), letter.status]
+        cells = [str(letter.id), deadletter.key_text(letter.event_key), letter.status]
         cells += [letter.pipeline, database][: len(headers) - 3]
         detail = (
             f"{str(letter.created_at)[:19]} UTC, {letter.source_table}: "
@@ -182,22 +182,6 @@ def _letter_listing(
         )
         items.append((cells, detail))
     return listing(title, headers, items)
-
-
-def key_text(event_key: str) -> str:
-    """A dead letter's key as people search for it: the value of a one-column key.
-
-    ``{"xf_bh": "XF-1"}`` is ``XF-1``; a key of several columns is ``a=1 b=2``.
-    """
-    try:
-        key = json.loads(event_key)
-    except ValueError:
-        return event_key
-    if not isinstance(key, dict) or not key:
-        return event_key
-    if len(key) == 1:
-        return str(next(iter(key.values())))
-    return " ".join(f"{name}={value}" for name, value in key.items())
 
 
 def _none_found(

@@ -9,7 +9,6 @@ unknown here.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -19,7 +18,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from bridge.apply import make_engine
-from bridge.apply.deadletter import Status
+from bridge.apply.deadletter import Status, key_text
 from bridge.apply.schema import checkpoint, dead_letter
 from bridge.events import SourcePosition
 from bridge.observe.lag import read_slot_retention
@@ -91,7 +90,7 @@ class DatabaseStatus:
         return [
             DeadLetterEntry(
                 id=int(row.id), pipeline=row.pipeline, table=row.source_table,
-                key=self._redact(_key_text(row.event_key)),
+                key=self._redact(key_text(row.event_key)),
                 error=self._redact(f"{row.error_class}: {row.message}"),
                 failed_at=_utc(row.created_at),
                 position=self._redact(_position_text(row.source_position)),
@@ -108,16 +107,6 @@ class DatabaseStatus:
 def _utc(moment: datetime) -> datetime:
     # MySQL DATETIME columns come back naive; the bridge stores them in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _key_text(event_key: str) -> str:
-    try:
-        key = json.loads(event_key)
-    except ValueError:
-        return event_key
-    if isinstance(key, dict):
-        return ",".join(f"{name}={value}" for name, value in key.items())
-    return str(key)
 
 
 def _position_text(position: str) -> str:

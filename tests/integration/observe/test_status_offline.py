@@ -118,7 +118,7 @@ def test_offline_status_from_both_targets(
                for d in report.dead_letters]
     error = "MappingError: natural person 520102********3128 does not cross"
     assert sorted(letters) == sorted(
-        (pipelines[kind], f"xf_bh=XF00{n}", error, T0.replace(minute=n),
+        (pipelines[kind], f"XF00{n}", error, T0.replace(minute=n),
          str(_position(kind)))
         for kind in ("postgresql", "mysql") for n in (1, 2)
     )

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from bridge.apply import deadletter
 from bridge.cli import dlq
 from bridge.cli.main import app
 from bridge.errors import DevEnvError
@@ -293,7 +294,7 @@ def test_list_from_one_database_names_it_in_the_title(
     ],
 )
 def test_a_key_is_shown_by_its_values(key: str, shown: str) -> None:
-    assert dlq.key_text(key) == shown
+    assert deadletter.key_text(key) == shown
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
