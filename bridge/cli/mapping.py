@@ -139,6 +139,9 @@ def check(
     paths = files or sorted(Path().glob(DEFAULT_GLOB))
     if not paths:
         _fail(f"no mapping files given and none match {DEFAULT_GLOB}")
+    missing = [str(path.absolute()) for path in paths if not path.is_file()]
+    if missing:
+        _fail(f"no mapping file at {', '.join(missing)}; nothing was checked")
     try:
         urls, why_offline = ([], None) if offline else _check_urls(pg_url, mysql_url)
         with _live_schemas(urls) as schemas:

@@ -347,3 +347,17 @@ def test_preview_fails_on_each_kind_of_fault_and_counts_them() -> None:
         "1 cannot be mapped back; "
         "1 comes back changed in a way the mapping does not explain"
     )
+
+
+def test_check_of_a_file_that_is_not_there_could_not_run(tmp_path: Path) -> None:
+    """Pins: exit 1 and "1 mapping file(s) checked" for a file never read."""
+    there = REPO / "mappings" / "xyzg_to_gsxt.yaml"
+
+    result = runner.invoke(
+        app, ["check", "--offline", str(there), str(tmp_path / "typo.yaml")]
+    )
+
+    assert result.exit_code == 2
+    assert result.output == (
+        f"FAILED: no mapping file at {tmp_path}/typo.yaml; nothing was checked\n"
+    )
