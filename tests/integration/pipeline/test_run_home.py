@@ -48,6 +48,16 @@ def _written(stored: Checkpoint) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _ready_then_stopped(process: BridgeProcess) -> int:
+    """Start *process*, wait until it is ready, stop it; its exit status."""
+    process.start()
+    try:
+        process.wait_ready()
+    finally:
+        process.terminate()
+    return process.wait_exit()
+
+
 def _words(text: str) -> str:
     # rich wraps long lines at spaces: compare the words.
     return " ".join(text.split())
@@ -95,12 +105,8 @@ def test_a_moved_home_is_refused_and_snapshot_again_takes_the_snapshot(
     assert _words(output[output.index("FAILED:") :]) == _words("\n".join(expected))
     assert not _has_offsets(home, "credit-china-outcomes")
 
-    again = BridgeProcess(config, port, tmp_path, args=("--snapshot-again",)).start()
-    try:
-        again.wait_ready()
-    finally:
-        again.terminate()
-        again.wait_exit()
+    again = BridgeProcess(config, port, tmp_path, args=("--snapshot-again",))
+    assert _ready_then_stopped(again) == 0
 
     assert "taking a new snapshot as asked (--snapshot-again)" in again.output()
     assert _has_offsets(home, "credit-china-outcomes")
@@ -115,13 +121,7 @@ def test_a_checkpoint_from_the_snapshot_alone_does_not_refuse_a_new_home(
     _store(pg, "gsxt-to-xyzg", replace(MYSQL_POSITION, snapshot=True))
     config, port = write_run_config(tmp_path, tmp_path / "new-home")
 
-    started = BridgeProcess(config, port, tmp_path).start()
-    try:
-        started.wait_ready()
-    finally:
-        started.terminate()
-
-    assert started.wait_exit() == 0
+    assert _ready_then_stopped(BridgeProcess(config, port, tmp_path)) == 0
 
 
 def test_run_config_problems_are_listed_with_the_mapping_problems(
@@ -170,12 +170,7 @@ def test_lost_mysql_schema_history_is_refused_and_recovery_mode_rebuilds_it(
     home = tmp_path / "home"
     only = ("gsxt-to-xyzg",)
     config, port = write_run_config(tmp_path, home, pipelines=only)
-    first = BridgeProcess(config, port, tmp_path).start()
-    try:
-        first.wait_ready()
-    finally:
-        first.terminate()
-    assert first.wait_exit() == 0
+    assert _ready_then_stopped(BridgeProcess(config, port, tmp_path)) == 0
     history = home / "history" / "necips-outcomes.dat"
     assert _has_offsets(home, "necips-outcomes") and history.stat().st_size > 0
     history.unlink()
