@@ -138,6 +138,14 @@ class _Compiler:
             self.doc.problem(("reverse",), "reverse rules need 'direction: two_way'")
         delete_policy = self._delete_policy(names)
         conflict = self._conflict(names)
+        if delete_policy.policy == "delete" and conflict.policy == "newer_wins":
+            self.doc.warning(
+                ("on_delete", "policy"),
+                "a deleted row leaves nothing for newer_wins to compare with: a "
+                "dead letter of the same key replayed after the delete writes the "
+                "row again; soft_delete keeps the row and its conflict column, so "
+                "newer_wins can refuse the older write",
+            )
         metadata = self._metadata(names)
         self._key_columns(target_key, names)
         return Mapping(

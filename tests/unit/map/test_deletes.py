@@ -136,3 +136,24 @@ def test_one_way_mapping_has_no_reverse(tmp_path: Path) -> None:
         f"mapping customers ({tmp_path / 'customers.yaml'}) is one-way; it has no "
         "reverse. Declare 'direction: two_way' to derive one."
     )
+
+
+def test_hard_deletes_under_newer_wins_are_warned_of(tmp_path: Path) -> None:
+    """Pins: a replayed dead letter silently bringing back a row deleted since."""
+    from bridge.map.check import check_files
+
+    path = tmp_path / "customers.yaml"
+    text = (CUSTOMERS % {"key": "ID", "policy": "delete"}).replace(
+        "conflict: {policy: source_wins}", "conflict: {policy: newer_wins, column: ID}"
+    )
+    path.write_text(text, encoding="utf-8")
+
+    report = check_files([path], None)
+
+    assert report.ok
+    assert [str(w).replace(str(path), "customers.yaml") for w in report.warnings] == [
+        "customers.yaml:8:13: on_delete.policy: warning: a deleted row leaves nothing "
+        "for newer_wins to compare with: a dead letter of the same key replayed after "
+        "the delete writes the row again; soft_delete keeps the row and its conflict "
+        "column, so newer_wins can refuse the older write"
+    ]
