@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from pipeline_rows import (
     necips_outcome,
     rows_by_key,
 )
+from worked_rows import CREDIT_CHINA_STAGED, NECIPS_DECIDED
 
 from bridge.apply.faults import FAULT_VARIABLE
 from bridge.capture.connectors import load_connector
@@ -82,75 +82,24 @@ NECIPS_TOPIC = "ktne.gsxt.E_CR_REPAIR"
 PARTITIONS = 3
 BRIDGE_TABLES = ("checkpoint", "kafka_offset", "dead_letter", "conflict")
 
-# DOMAIN.md section 5, first worked row, decided on NECIPS: the Credit China
-# staging row it must become (mapping columns only).
-WORKED_NECIPS: Row = {
-    "REPAIRNO": "XF-GSXT-310000-20240615-0001",
-    "UNISCID": "91310115MAF5PJ963C",
-    "ENTNAME": "上海禾青餐饮管理有限公司",
-    "REPAIRTYPE": 5,
-    "PENDECNO": "沪浦市监处[2024]123号",
-    "PENDECNO_NORM": "沪浦市监处〔2024〕123号",
-    "REPDECNO": None,
-    "REPDECORG_CN": None,
-    "REPDECORG_USCC": None,
-    "REPDATE": datetime(2024, 6, 15),
-    "REPDECTIME": datetime(2024, 6, 15),
-    "STOPPUBTIME": datetime(2024, 6, 15),
-    "SRCSYS": "01",
-    "S_EXT_NODENUM": "310000",
-}
-WORKED_CREDIT_CHINA_STAGED: Row = {
-    "xf_bh": "XF-GSXT-310000-20240615-0001",
-    "xdr_mc": "上海禾青餐饮管理有限公司",
-    "xdr_lb": "法人及非法人组织",
-    "xdr_shxym": "91310115MAF5PJ963C",
-    "cf_wsh_gf": "沪浦市监处〔2024〕123号",
-    "xf_lx": "04",
-    "jdfk_bz": True,
-    "xf_jdwh": None,
-    "xf_rq": date(2024, 6, 15),
-    "xf_jdsj": datetime(2024, 6, 14, 16, 0, 0, tzinfo=UTC),
-    "xf_dw": None,
-    "xf_dwdm": None,
-    "zzgs_sj": datetime(2024, 6, 14, 16, 0, 0, tzinfo=UTC),
-    "sjly": "GSXT",
-    "dfbm": "310000",
-    "cb_origin": "GSXT",
-}
-# The second worked row decided on Credit China, and its NECIPS staging row.
+# DOMAIN.md section 5, first worked row, decided on NECIPS, and the Credit China
+# staging row it must become (mapping columns and the origin).
+WORKED_NECIPS: Row = NECIPS_DECIDED[0]
+WORKED_CREDIT_CHINA_STAGED: Row = {**CREDIT_CHINA_STAGED[0], "cb_origin": "GSXT"}
+# The second worked row decided on Credit China instead (its own number and
+# penalty), and the NECIPS staging row it must become.
 WORKED_CREDIT_CHINA: Row = {
+    **CREDIT_CHINA_STAGED[1],
     "xf_bh": "XF-XYZG-350000-20250210-0003",
-    "xdr_mc": "福州闽味食品有限公司",
-    "xdr_lb": "法人及非法人组织",
-    "xdr_shxym": "91350102MAWPDQNQ9X",
     "cf_wsh_gf": "榕鼓市监处〔2024〕78号",
-    "xf_lx": "01",
-    "jdfk_bz": False,
-    "xf_jdwh": "榕鼓市监信修〔2025〕3号",
-    "xf_rq": date(2025, 2, 10),
-    "xf_jdsj": datetime(2025, 2, 10, 1, 30, 15, 123456, tzinfo=UTC),
-    "xf_dw": "福州市鼓楼区市场监督管理局",
-    "xf_dwdm": "914403001922038216",
-    "zzgs_sj": datetime(2025, 2, 10, 1, 30, 15, 123456, tzinfo=UTC),
     "sjly": "XYZG",
-    "dfbm": "350000",
 }
 WORKED_NECIPS_STAGED: Row = {
+    **NECIPS_DECIDED[1],
     "REPAIRNO": "XF-XYZG-350000-20250210-0003",
-    "UNISCID": "91350102MAWPDQNQ9X",
-    "ENTNAME": "福州闽味食品有限公司",
-    "REPAIRTYPE": 4,
     "PENDECNO": "榕鼓市监处〔2024〕78号",
     "PENDECNO_NORM": "榕鼓市监处〔2024〕78号",
-    "REPDECNO": "榕鼓市监信修〔2025〕3号",
-    "REPDECORG_CN": "福州市鼓楼区市场监督管理局",
-    "REPDECORG_USCC": "914403001922038216",
-    "REPDATE": datetime(2025, 2, 10),
-    "REPDECTIME": datetime(2025, 2, 10, 9, 30, 15, 123456),
-    "STOPPUBTIME": datetime(2025, 2, 10, 9, 30, 15, 123456),
     "SRCSYS": "02",
-    "S_EXT_NODENUM": "350000",
     "CB_ORIGIN": "XYZG",
 }
 

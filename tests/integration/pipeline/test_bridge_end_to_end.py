@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from pipeline_rows import (
     necips_outcome,
     rows_by_key,
 )
+from worked_rows import CREDIT_CHINA_STAGED, NECIPS_DECIDED
 
 from bridge.map import Mapping, load_mapping
 
@@ -38,111 +39,6 @@ pytestmark = [pytest.mark.db, pytest.mark.capture, pytest.mark.slow]
 StartBridge = Callable[..., BridgeProcess]
 PIPELINES = ("xyzg-to-gsxt", "gsxt-to-xyzg")
 
-# The worked rows of DOMAIN.md section 5 as NECIPS decided them, and the staged row
-# Credit China must hold for each (mapping columns only).
-WORKED_NECIPS: list[Row] = [
-    {
-        "REPAIRNO": "XF-GSXT-310000-20240615-0001",
-        "UNISCID": "91310115MAF5PJ963C",
-        "ENTNAME": "上海禾青餐饮管理有限公司",
-        "REPAIRTYPE": 5,
-        "PENDECNO": "沪浦市监处[2024]123号",
-        "PENDECNO_NORM": "沪浦市监处〔2024〕123号",
-        "REPDECNO": None,
-        "REPDECORG_CN": None,
-        "REPDECORG_USCC": None,
-        "REPDATE": datetime(2024, 6, 15),
-        "REPDECTIME": datetime(2024, 6, 15),
-        "STOPPUBTIME": datetime(2024, 6, 15),
-        "SRCSYS": "01",
-        "S_EXT_NODENUM": "310000",
-    },
-    {
-        "REPAIRNO": "XF-GSXT-350000-20250210-0003",
-        "UNISCID": "91350102MAWPDQNQ9X",
-        "ENTNAME": "福州闽味食品有限公司",
-        "REPAIRTYPE": 4,
-        "PENDECNO": "榕鼓市监处〔2024〕77号",
-        "PENDECNO_NORM": "榕鼓市监处〔2024〕77号",
-        "REPDECNO": "榕鼓市监信修〔2025〕3号",
-        "REPDECORG_CN": "福州市鼓楼区市场监督管理局",
-        "REPDECORG_USCC": "914403001922038216",
-        "REPDATE": datetime(2025, 2, 10),
-        "REPDECTIME": datetime(2025, 2, 10, 9, 30, 15, 123456),
-        "STOPPUBTIME": datetime(2025, 2, 10, 9, 30, 15, 123456),
-        "SRCSYS": "01",
-        "S_EXT_NODENUM": "350000",
-    },
-    {
-        "REPAIRNO": "XF-GSXT-520000-20240902-0042",
-        "UNISCID": "92520102MA8H7LTP12",
-        "ENTNAME": "贵阳市南明区李记粉面馆",
-        "REPAIRTYPE": 7,
-        "PENDECNO": "南市监处［2024］35号",
-        "PENDECNO_NORM": "南市监处〔2024〕35号",
-        "REPDECNO": "南市监信撤〔2024〕2号",
-        "REPDECORG_CN": "贵阳市南明区市场监督管理局",
-        "REPDECORG_USCC": "91330100716105852F",
-        "REPDATE": datetime(2024, 9, 2),
-        "REPDECTIME": datetime(2024, 9, 2, 7, 59, 59, 999999),
-        "STOPPUBTIME": None,
-        "SRCSYS": "01",
-        "S_EXT_NODENUM": "520000",
-    },
-]
-WORKED_CREDIT_CHINA: list[Row] = [
-    {
-        "xf_bh": "XF-GSXT-310000-20240615-0001",
-        "xdr_mc": "上海禾青餐饮管理有限公司",
-        "xdr_lb": "法人及非法人组织",
-        "xdr_shxym": "91310115MAF5PJ963C",
-        "cf_wsh_gf": "沪浦市监处〔2024〕123号",
-        "xf_lx": "04",
-        "jdfk_bz": True,
-        "xf_jdwh": None,
-        "xf_rq": date(2024, 6, 15),
-        "xf_jdsj": datetime(2024, 6, 14, 16, 0, 0, tzinfo=UTC),
-        "xf_dw": None,
-        "xf_dwdm": None,
-        "zzgs_sj": datetime(2024, 6, 14, 16, 0, 0, tzinfo=UTC),
-        "sjly": "GSXT",
-        "dfbm": "310000",
-    },
-    {
-        "xf_bh": "XF-GSXT-350000-20250210-0003",
-        "xdr_mc": "福州闽味食品有限公司",
-        "xdr_lb": "法人及非法人组织",
-        "xdr_shxym": "91350102MAWPDQNQ9X",
-        "cf_wsh_gf": "榕鼓市监处〔2024〕77号",
-        "xf_lx": "01",
-        "jdfk_bz": False,
-        "xf_jdwh": "榕鼓市监信修〔2025〕3号",
-        "xf_rq": date(2025, 2, 10),
-        "xf_jdsj": datetime(2025, 2, 10, 1, 30, 15, 123456, tzinfo=UTC),
-        "xf_dw": "福州市鼓楼区市场监督管理局",
-        "xf_dwdm": "914403001922038216",
-        "zzgs_sj": datetime(2025, 2, 10, 1, 30, 15, 123456, tzinfo=UTC),
-        "sjly": "GSXT",
-        "dfbm": "350000",
-    },
-    {
-        "xf_bh": "XF-GSXT-520000-20240902-0042",
-        "xdr_mc": "贵阳市南明区李记粉面馆",
-        "xdr_lb": "个体工商户",
-        "xdr_shxym": "92520102MA8H7LTP12",
-        "cf_wsh_gf": "南市监处〔2024〕35号",
-        "xf_lx": "05",
-        "jdfk_bz": False,
-        "xf_jdwh": "南市监信撤〔2024〕2号",
-        "xf_rq": date(2024, 9, 2),
-        "xf_jdsj": datetime(2024, 9, 1, 23, 59, 59, 999999, tzinfo=UTC),
-        "xf_dw": "贵阳市南明区市场监督管理局",
-        "xf_dwdm": "91330100716105852F",
-        "zzgs_sj": None,
-        "sjly": "GSXT",
-        "dfbm": "520000",
-    },
-]
 # The same outcomes decided on Credit China instead, each for a penalty of its own.
 CREDIT_CHINA_PENALTY_NUMBERS = (
     "沪浦市监处〔2024〕124号",
@@ -152,7 +48,7 @@ CREDIT_CHINA_PENALTY_NUMBERS = (
 
 
 def _credit_china_decided(index: int) -> Row:
-    row = dict(WORKED_CREDIT_CHINA[index])
+    row = dict(CREDIT_CHINA_STAGED[index])
     row["xf_bh"] = row["xf_bh"].replace("XF-GSXT", "XF-XYZG")
     row["cf_wsh_gf"] = CREDIT_CHINA_PENALTY_NUMBERS[index]
     row["sjly"] = "XYZG"
@@ -161,7 +57,7 @@ def _credit_china_decided(index: int) -> Row:
 
 def _necips_staged(index: int) -> Row:
     """The NECIPS staging row for :func:`_credit_china_decided` (mapping columns)."""
-    row = dict(WORKED_NECIPS[index])
+    row = dict(NECIPS_DECIDED[index])
     row["REPAIRNO"] = row["REPAIRNO"].replace("XF-GSXT", "XF-XYZG")
     row["PENDECNO"] = row["PENDECNO_NORM"] = CREDIT_CHINA_PENALTY_NUMBERS[index]
     row["SRCSYS"] = "02"
@@ -229,10 +125,10 @@ def _dead_letters(pg: sa.Engine, mysql: sa.Engine) -> int:
 def test_worked_outcomes_reach_the_other_side_and_hide_their_penalties(
     bridge: StartBridge, pg: sa.Engine, mysql: sa.Engine
 ) -> None:
-    worked = [(r["UNISCID"], r["ENTNAME"], r["PENDECNO_NORM"]) for r in WORKED_NECIPS]
+    worked = [(r["UNISCID"], r["ENTNAME"], r["PENDECNO_NORM"]) for r in NECIPS_DECIDED]
     mine = [
         (r["UNISCID"], r["ENTNAME"], number)
-        for r, number in zip(WORKED_NECIPS, CREDIT_CHINA_PENALTY_NUMBERS, strict=True)
+        for r, number in zip(NECIPS_DECIDED, CREDIT_CHINA_PENALTY_NUMBERS, strict=True)
     ]
     credit_china_penalties, necips_penalties = _penalties(worked + mine)
     insert_rows(pg, "xyzg.xzcf_gs", credit_china_penalties)
@@ -242,10 +138,10 @@ def test_worked_outcomes_reach_the_other_side_and_hide_their_penalties(
 
     process = bridge()
     process.wait_ready()
-    insert_rows(mysql, NECIPS_SOURCE, WORKED_NECIPS)
+    insert_rows(mysql, NECIPS_SOURCE, NECIPS_DECIDED)
     insert_rows(pg, CREDIT_CHINA_SOURCE, [_credit_china_decided(i) for i in range(3)])
     expected = [_necips_staged(i) for i in range(3)]
-    cc_keys = {r["xf_bh"] for r in WORKED_CREDIT_CHINA}
+    cc_keys = {r["xf_bh"] for r in CREDIT_CHINA_STAGED}
     necips_keys = {r["REPAIRNO"] for r in expected}
     wait_until(
         lambda: (
@@ -259,15 +155,15 @@ def test_worked_outcomes_reach_the_other_side_and_hide_their_penalties(
 
     staged_cc = rows_by_key(pg, CREDIT_CHINA_STAGING, "xf_bh", "XF-")
     assert [
-        _mapped(staged_cc[r["xf_bh"]], r) for r in WORKED_CREDIT_CHINA
-    ] == WORKED_CREDIT_CHINA
+        _mapped(staged_cc[r["xf_bh"]], r) for r in CREDIT_CHINA_STAGED
+    ] == CREDIT_CHINA_STAGED
     assert {staged_cc[k]["cb_origin"] for k in cc_keys} == {"GSXT"}
     staged_necips = rows_by_key(mysql, NECIPS_STAGING, "REPAIRNO", "XF-")
     assert [_mapped(staged_necips[r["REPAIRNO"]], r) for r in expected] == expected
     assert {staged_necips[k]["CB_ORIGIN"] for k in necips_keys} == {"XYZG"}
 
     # Kinds 04 and 01 hide the penalty on both sides; a withdrawal (05) shows it.
-    still_shown = {WORKED_NECIPS[2]["PENDECNO_NORM"], CREDIT_CHINA_PENALTY_NUMBERS[2]}
+    still_shown = {NECIPS_DECIDED[2]["PENDECNO_NORM"], CREDIT_CHINA_PENALTY_NUMBERS[2]}
     assert _shown(pg, mysql, every_number) == (still_shown, still_shown)
     assert _dead_letters(pg, mysql) == 0
 
@@ -476,5 +372,5 @@ def test_start_refuses_a_mapping_that_does_not_match_the_live_schema(
         f"  {broken}:30:13: columns.ENTNAME.from: unknown source column "
         "xdr_mingcheng; xyzg.xyxf_jg has no such column\n"
         f"  {broken}:43:14: columns.REPDECNO.from: unknown source column "
-        "xf_jdwh_x; xyzg.xyxf_jg has no such column\n"
+        "xf_jdwh_x; xyzg.xyxf_jg has no such column (did you mean xf_jdwh?)\n"
     )
