@@ -9,6 +9,7 @@ or with a ``KeyboardInterrupt`` traceback. Commands that run for long (``run``,
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 
 from bridge.errors import StoppedWhileStarting
@@ -21,7 +22,10 @@ def main() -> None:
     try:
         from bridge.cli.main import app
     except StoppedWhileStarting as stopped:
-        print(f"stopped by {stopped.signal_name} while loading; nothing was done")
+        print(
+            f"stopped by {stopped.signal_name} while loading; nothing was done",
+            file=sys.stderr,
+        )
         raise SystemExit(0) from None
     finally:
         for signum, handler in previous.items():

@@ -33,7 +33,7 @@ def test_a_sigterm_while_the_commands_load_ends_quietly_with_status_0(
         entry.main()
 
     assert exited.value.code == 0
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().err == (
         "stopped by SIGTERM while loading; nothing was done\n"
     )
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
