@@ -43,6 +43,12 @@ _CLOSE_RETRY_SECONDS = 0.5
 _STOP_WARN_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _ENGINE_LOGGER = "io.debezium.embedded.async.AsyncEmbeddedEngine"
+_SNAPSHOT_LOGGERS = (
+    "io.debezium.relational.RelationalSnapshotChangeEventSource",
+    "io.debezium.pipeline.source.AbstractSnapshotChangeEventSource",
+    "io.debezium.pipeline.ChangeEventSourceCoordinator",
+    "io.debezium.pipeline.ErrorHandler",
+)
 
 
 class RawRecord(NamedTuple):
@@ -318,24 +324,30 @@ class _SourceEngine(DebeziumEngine):
 
 
 @contextmanager
-def _quiet_start_race(engines: Sequence[_SourceEngine]) -> Iterator[None]:
-    """Keep Debezium's engine logger quiet while engines stopped mid-start end.
+def _quiet_stop_noise(engines: Sequence[_SourceEngine]) -> Iterator[None]:
+    """Keep Debezium's own alarm about being stopped out of the log while it stops.
 
-    Closed while it starts its task, Debezium's engine logs "Engine has failed" with
-    an IllegalStateException about its state machine, although it stops as asked
-    (:meth:`_SourceEngine._completed` does not count it as a failure); to an operator
-    who pressed Ctrl-C it reads like a crash.
+    A stop that interrupts an initial snapshot makes Debezium log "Error during
+    snapshot", "Producer failure" and InterruptedException traces, and a close while
+    an engine still starts its task logs "Engine has failed" with an
+    IllegalStateException, although each stops as asked and an unfinished snapshot is
+    taken again on the next start. To an operator who pressed Ctrl-C these read like
+    a crash; the bridge says in its own words what the stop left behind.
     """
-    if not any(engine.state is EngineState.STARTING for engine in engines):
-        yield
+    if not any(engine.state is not EngineState.CREATED for engine in engines):
+        yield  # no engine ever ran: nothing to quiet, and maybe no JVM
         return
     from bridge.capture import _java
 
-    restore = _java.quiet_logger(_ENGINE_LOGGER)
+    names = list(_SNAPSHOT_LOGGERS)
+    if any(engine.state is EngineState.STARTING for engine in engines):
+        names.append(_ENGINE_LOGGER)
+    restores = [_java.quiet_logger(name) for name in names]
     try:
         yield
     finally:
-        restore()
+        for restore in restores:
+            restore()
 
 
 def _describe(exc: BaseException) -> str:
@@ -468,7 +480,7 @@ class EmbeddedCapture:
         """Stop every engine; returns when all have stopped (offsets flushed)."""
         self._stop_requested.set()
         started = time.monotonic()
-        with _quiet_start_race(self._engines):
+        with _quiet_stop_noise(self._engines):
             for engine in self._engines:
                 engine.stop()
         self._release_claims()

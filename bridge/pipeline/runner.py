@@ -68,6 +68,9 @@ from bridge.pipeline.kafka_transport import KafkaCaptures, kafka_capture
 
 log = logging.getLogger(__name__)
 
+# Debezium snapshot modes that take no initial snapshot of the rows.
+_NO_SNAPSHOT_MODES = frozenset({"no_data", "never", "schema_only", "recovery"})
+
 HEARTBEAT_TABLE = "bridge.heartbeat"
 _SAMPLE_SECONDS = 5.0
 _DATABASE_REFRESH_SECONDS = 5.0
@@ -129,12 +132,29 @@ class Bridge:
             self._stream()
         finally:
             self._ended.set()
+            self._say_unfinished_snapshots()
             self._stop_heartbeats()
             sampler.stop()
             self.server.stop()
             for pipeline in self.pipelines:
                 pipeline.target.dispose()
             log.info("bridge stopped")
+
+    def _say_unfinished_snapshots(self) -> None:
+        """Name the embedded pipelines stopped before their initial snapshot was
+        over (Debezium's own words were kept out of the log while it stopped)."""
+        for pipeline in self.pipelines:
+            if pipeline.config.transport != "embedded" or not _snapshot_unfinished(
+                self.config.home, pipeline.connector
+            ):
+                continue
+            log.info(
+                "pipeline %s stopped before its initial snapshot was over (%d rows "
+                "applied); the next start takes the snapshot again from the beginning "
+                "and rewrites those rows, without duplicates",
+                pipeline.config.name,
+                pipeline.direction.totals.snapshot_rows,
+            )
 
     def _start_heartbeats(self) -> None:
         """One writer per pipeline, whichever transport carries its changes."""
@@ -632,6 +652,19 @@ def _relative_hint(config: RunConfig) -> str:
         " (a relative path is relative to the config file's folder "
         f"{config.origin.folder})"
     )
+
+
+def _snapshot_unfinished(home: Path, connector: ConnectorFile) -> bool:
+    """Whether the engine's stored offsets leave *connector*'s initial snapshot to
+    be taken (again) at the next start: none stored yet, or Debezium's mark of a
+    snapshot in progress (``"snapshot":"INITIAL"``, on PostgreSQL with
+    ``"snapshot_completed":false``; both keys go once it streams)."""
+    if connector.config.get("snapshot.mode", "initial") in _NO_SNAPSHOT_MODES:
+        return False
+    if not _has_offsets(home, connector.name):
+        return True
+    stored = offsets_file(home, connector.name).read_bytes()
+    return b'"snapshot":' in stored and b'"snapshot_completed":true' not in stored
 
 
 def _has_offsets(home: Path, connector: str) -> bool:
