@@ -334,7 +334,7 @@ def _quiet_stop_noise(engines: Sequence[_SourceEngine]) -> Iterator[None]:
     taken again on the next start. To an operator who pressed Ctrl-C these read like
     a crash; the bridge says in its own words what the stop left behind.
     """
-    if not any(engine.state is not EngineState.CREATED for engine in engines):
+    if all(engine.state is EngineState.CREATED for engine in engines):
         yield  # no engine ever ran: nothing to quiet, and maybe no JVM
         return
     from bridge.capture import _java
