@@ -43,6 +43,9 @@ _CLOSE_RETRY_SECONDS = 0.5
 _STOP_WARN_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _ENGINE_LOGGER = "io.debezium.embedded.async.AsyncEmbeddedEngine"
+# Debezium's own words (BaseSourceTask) when the stored offsets point at a position
+# the source has dropped.
+_POSITION_GONE = "but this is no longer available on the server"
 _SNAPSHOT_LOGGERS = (
     "io.debezium.relational.RelationalSnapshotChangeEventSource",
     "io.debezium.pipeline.source.AbstractSnapshotChangeEventSource",
@@ -317,10 +320,24 @@ class _SourceEngine(DebeziumEngine):
             reason = self.reason[-1].rstrip(". ") if self.reason else "no reason given"
             return CaptureError(
                 f"capture {self.connector.name} ({self.connector.path}) failed: "
-                f"{reason}; "
-                "capture stopped, offsets are kept: fix the cause and start again"
+                f"{reason}; {self._next_step(reason)}"
             )
         return None
+
+    def _next_step(self, reason: str) -> str:
+        if _POSITION_GONE in reason:
+            offsets = self.properties.get("offset.storage.file.filename", "")
+            return (
+                "capture stopped. The source no longer holds the position the stored "
+                f"offsets ({offsets}) name: on PostgreSQL the replication slot moved "
+                "past it (another bridge or state directory used the slot), on MySQL "
+                "the binlog holding it was purged. The changes in between cannot be "
+                "read again: move that offsets file aside and start with "
+                "--snapshot-again to take a new snapshot, or set "
+                f'"snapshot.mode": "when_needed" in {self.connector.path} to let '
+                "Debezium take one whenever this happens"
+            )
+        return "capture stopped, offsets are kept: fix the cause and start again"
 
 
 @contextmanager

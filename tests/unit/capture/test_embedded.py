@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from bridge.capture.connectors import ConnectorFile
-from bridge.capture.embedded import CaptureSource, EmbeddedCapture, _HandlerBridge
+from bridge.capture.embedded import (
+    CaptureSource,
+    EmbeddedCapture,
+    EngineState,
+    _HandlerBridge,
+    _SourceEngine,
+)
+from bridge.capture.jvm import JvmOptions
 from bridge.errors import CaptureError
 
 
@@ -64,4 +71,35 @@ def test_a_handler_holding_back_more_than_it_got_is_refused() -> None:
     assert str(raised.value) == (
         "capture c: the handler holds back 2 records but only 1 are unacknowledged; "
         "the batch is not acknowledged"
+    )
+
+
+def test_offsets_the_source_no_longer_holds_say_how_to_take_a_new_snapshot() -> None:
+    """Pins: Debezium's "Reconfigure the connector to use a snapshot mode when
+    needed" as the only advice, after another state directory used the slot."""
+    connector = ConnectorFile("necips-outcomes", {}, Path("/etc/cb/necips.json"))
+    offsets = {"offset.storage.file.filename": "/var/lib/cb/offsets/necips.dat"}
+    engine = _SourceEngine(
+        connector, offsets, _HandlerBridge("necips-outcomes", print), JvmOptions()
+    )
+    engine.state = EngineState.FAILED
+    engine.reason = [
+        "Error while trying to run connector class",
+        "The connector is trying to read change stream starting at {file=binlog.00"
+        "0001, pos=4}, but this is no longer available on the server. Reconfigure "
+        "the connector to use a snapshot mode when needed.",
+    ]
+
+    assert str(engine.failure()) == (
+        "capture necips-outcomes (/etc/cb/necips.json) failed: The connector is "
+        "trying to read change stream starting at {file=binlog.000001, pos=4}, but "
+        "this is no longer available on the server. Reconfigure the connector to use "
+        "a snapshot mode when needed; capture stopped. The source no longer holds the "
+        "position the stored offsets (/var/lib/cb/offsets/necips.dat) name: on "
+        "PostgreSQL the replication slot moved past it (another bridge or state "
+        "directory used the slot), on MySQL the binlog holding it was purged. The "
+        "changes in between cannot be read again: move that offsets file aside and "
+        "start with --snapshot-again to take a new snapshot, or set "
+        '"snapshot.mode": "when_needed" in /etc/cb/necips.json to let Debezium take '
+        "one whenever this happens"
     )
