@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bridge.apply.pending import DEFAULT_MAX_HELD
+from bridge.capture.connectors import read_properties
 from bridge.errors import ConfigError
 from bridge.map.document import (
     Document,
@@ -137,9 +138,9 @@ class RunConfig(_Strict):
 
 
 def resolve_url(text: str, *, where: str = "databases") -> str:
-    """Replace ``${env:NAME}`` and ``${file:PATH}`` in a database URL.
-
-    The same syntax as Kafka Connect's config providers, which connector files use.
+    """Replace ``${env:NAME}``, ``${file:PATH}`` (the whole file, one secret) and
+    ``${file:PATH:KEY}`` (the ``KEY=`` line of a properties file, Kafka Connect's
+    syntax, which connector files use) in a database URL.
     """
 
     def lookup(match: re.Match[str]) -> str:
@@ -152,6 +153,9 @@ def resolve_url(text: str, *, where: str = "databases") -> str:
                 )
             return os.environ[name]
         path = Path(name).expanduser()
+        file_name, _, key = name.rpartition(":")
+        if file_name and not path.is_file():
+            return _property(Path(file_name).expanduser(), key, where)
         try:
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -161,6 +165,22 @@ def resolve_url(text: str, *, where: str = "databases") -> str:
             ) from exc
 
     return _REFERENCE.sub(lookup, text)
+
+
+def _property(path: Path, key: str, where: str) -> str:
+    try:
+        properties = read_properties(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"{where}: cannot read secret file {path}: {exc.strerror}; create it or "
+            "correct the reference"
+        ) from exc
+    if key not in properties:
+        raise ConfigError(
+            f"{where}: secret file {path} has no {key}= line; add it or correct the "
+            "reference"
+        )
+    return properties[key]
 
 
 @dataclass(frozen=True)

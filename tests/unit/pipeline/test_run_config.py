@@ -119,6 +119,27 @@ def test_url_references_read_the_environment_and_secret_files(
     assert url == "mysql://cb_writer:s3cret@h/gsxt"
 
 
+def test_a_key_of_a_properties_file_is_read_as_connector_files_do(
+    tmp_path: Path,
+) -> None:
+    """Pins: `${file:secrets.env:KEY}` refused as a file named `secrets.env:KEY`."""
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(
+        "# writer accounts\nCREDITBRIDGE_MYSQL_WRITER_URL = mysql://w:s3cret@h/gsxt\n",
+        encoding="utf-8",
+    )
+
+    url = resolve_url(f"${{file:{secrets}:CREDITBRIDGE_MYSQL_WRITER_URL}}")
+    with pytest.raises(ConfigError) as absent:
+        resolve_url(f"${{file:{secrets}:CREDITBRIDGE_PG_WRITER_URL}}")
+
+    assert url == "mysql://w:s3cret@h/gsxt"
+    assert str(absent.value) == (
+        f"databases: secret file {secrets} has no CREDITBRIDGE_PG_WRITER_URL= line; "
+        "add it or correct the reference"
+    )
+
+
 def test_a_missing_reference_says_which_and_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
