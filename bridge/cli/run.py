@@ -28,6 +28,7 @@ ConfigOption = Annotated[
     typer.Option("--config", "-c", help="Run configuration (YAML).", exists=False),
 ]
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_CONFIG: Final = Path("creditbridge.yaml")
 
 
 def _log_level(value: str) -> str:
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    config: ConfigOption = Path("creditbridge.yaml"),
+    config: ConfigOption = DEFAULT_CONFIG,
     dev: DevOption = False,
     log_level: LogLevelOption = "INFO",
     snapshot_again: Annotated[
@@ -150,9 +151,13 @@ def existing_config(path: Path, *, then: str, note: str = "") -> None:
     a new user may not be in.
     """
     if not path.exists():
+        advice = (
+            f"pass --config FILE, or run in the folder that holds {path.name}{note}"
+            if path == DEFAULT_CONFIG
+            else "check the --config path"
+        )
         raise ConfigError(
-            f"no run configuration at {path.absolute()}; pass --config FILE, or run in "
-            f"the folder that holds {path.name}{note}; {then}"
+            f"no run configuration at {path.absolute()}; {advice}; {then}"
         )
 
 

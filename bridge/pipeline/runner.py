@@ -599,9 +599,15 @@ def _restart_problem(
         f"{held.position}, written {written} UTC; starting now would take a new "
         "snapshot of the source\n"
         "point home: at the state directory the bridge ran with before"
-        f"{_relative_hint(config)}, or start with `creditbridge run "
+        f"{_relative_hint(config)}, or start with `{_run_command(config)} "
         "--snapshot-again` to take a new snapshot on purpose"
     )
+
+
+def _run_command(config: RunConfig) -> str:
+    if config.origin is None:
+        return "creditbridge run"
+    return f"creditbridge run --config {config.origin.path}"
 
 
 def _history_problem(

@@ -80,7 +80,8 @@ def test_a_moved_home_is_refused_and_snapshot_again_takes_the_snapshot(
     advice = (
         "point home: at the state directory the bridge ran with before (a relative "
         f"path is relative to the config file's folder {tmp_path}), or start with "
-        "`creditbridge run --snapshot-again` to take a new snapshot on purpose"
+        f"`creditbridge run --config {config} --snapshot-again` to take a new "
+        "snapshot on purpose"
     )
     expected = [
         "FAILED: the bridge did not start; fix these problems and start again:",

@@ -184,3 +184,18 @@ def test_snapshot_progress_is_drawn_only_when_a_snapshot_is_ahead(
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     assert lines[-2:] == drawn
+
+
+def test_a_config_given_that_is_not_there_is_named_without_other_advice(
+    tmp_path: Path,
+) -> None:
+    """Pins: "run in the folder that holds nope.yaml" for a mistyped --config."""
+    missing = tmp_path / "nope.yaml"
+
+    result = runner.invoke(app, ["run", "--config", str(missing)])
+
+    assert result.exit_code == 1
+    assert _one_line(result.output) == (
+        f"FAILED: no run configuration at {missing}; check the --config path; "
+        "nothing was started"
+    )
