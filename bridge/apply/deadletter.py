@@ -21,7 +21,7 @@ from bridge.apply.dialects import dialect_for
 from bridge.apply.eventjson import encode_row, event_to_json
 from bridge.apply.plan import key_identity
 from bridge.apply.schema import dead_letter
-from bridge.events import ChangeEvent
+from bridge.events import ChangeEvent, Operation
 from bridge.map.results import MappingRef
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,21 @@ class DeadLetter:
 
 
 def fingerprint(event: ChangeEvent) -> str:
-    """Identifies one source change, also among snapshot reads sharing a position."""
+    """Identifies one source change, also among snapshot reads sharing a position.
+
+    A snapshot read is identified by its row alone: a snapshot taken again (stopped
+    midway, or ``--snapshot-again``) reads the row at another position, and its
+    failure is the same dead letter, not a second one.
+    """
     position = event.position
+    # An undecodable record's stand-in also sits at a snapshot position, but it has
+    # no key to tell it from another: it keeps its position.
+    by_row = position.snapshot and event.op is Operation.READ and bool(event.key)
+    order = "snapshot" if by_row else list(position.order)
     identity = json.dumps(
         [
             position.source,
-            list(position.order),
+            order,
             position.snapshot,
             key_identity(event.qualified_table, event.key),
         ],
@@ -72,17 +81,34 @@ def record(connection: Connection, pipeline: str, letter: DeadLetter) -> int:
         "target_table": letter.target_table,
     }
     existing = connection.execute(
-        sa.select(dead_letter.c.id).where(
+        sa.select(dead_letter.c.id, dead_letter.c.status).where(
             dead_letter.c.pipeline == pipeline, dead_letter.c.fingerprint == mark
         )
-    ).scalar()
+    ).first()
     if existing is not None:
+        # The row as read this time: a new snapshot may have read it changed.
+        current = {
+            "source_position": event.position.to_json(),
+            "position_order": json.dumps(list(event.position.order)),
+            "event": event_to_json(event),
+            "raw_event": event.raw,
+        }
+        if existing.status != Status.NEW:
+            # Handled before, failing again: it needs handling again.
+            current |= {"status": Status.NEW, "discard_reason": None}
+            log.warning(
+                "dead letter %s for pipeline %s reopened (was %s): %s",
+                existing.id,
+                pipeline,
+                existing.status,
+                letter.message,
+            )
         connection.execute(
             dead_letter.update()
-            .where(dead_letter.c.id == existing)
-            .values(attempts=dead_letter.c.attempts + 1, **error)
+            .where(dead_letter.c.id == existing.id)
+            .values(attempts=dead_letter.c.attempts + 1, **error, **current)
         )
-        return int(existing)
+        return int(existing.id)
 
     inserted = connection.execute(
         dead_letter.insert().values(

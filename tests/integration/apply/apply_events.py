@@ -52,7 +52,9 @@ def event(
 def upsert(
     target: str, order: tuple[int, ...], values: Mapping[str, Any], **kw: Any
 ) -> TargetRow:
-    change = event(order, Operation.CREATE, values, **kw)
+    # A snapshot reads rows; only the log creates them.
+    op = Operation.READ if kw.get("snapshot") else Operation.CREATE
+    change = event(order, op, values, **kw)
     return TargetRow(
         target,
         TargetOperation.UPSERT,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from apply_events import delete, filtered, rejection, soft_delete, upsert
 from sqlalchemy.engine import Engine
 
-from bridge.apply import Applier, ConflictPolicy, RetrySettings
+from bridge.apply import Applier, ConflictPolicy, RetrySettings, deadletter
 from bridge.apply.schema import checkpoint, conflict, dead_letter
 from bridge.checkpoint import read_checkpoint, read_offsets
 
@@ -464,6 +464,28 @@ def test_snapshot_reads_are_applied_again_but_dead_lettered_once(
     assert rows(engine, target) == [(1, "ok")]
     [letter] = letters(engine, pipeline)
     assert letter.attempts == 2
+
+
+def test_a_snapshot_taken_again_keeps_one_dead_letter_per_row_and_reopens_it(
+    engine: Engine, pipeline: str, make_table: Any
+) -> None:
+    """Pins: a snapshot stopped midway and taken again left two dead letters for one
+    row (the fingerprint held the snapshot's position)."""
+    target = make_table("t", "id int primary key, code varchar(5)")
+    applier = Applier(engine, default_policy=SOURCE_WINS)
+    too_long = {"id": 2, "code": "too-long"}
+    applier.apply_batch(pipeline, [upsert(target, (5, 0, 0), too_long, snapshot=True)])
+    [first] = letters(engine, pipeline)
+    with engine.begin() as connection:
+        deadletter.mark_discarded(connection, first.id, "looked at it")
+
+    changed = {"id": 2, "code": "longer"}
+    applier.apply_batch(pipeline, [upsert(target, (9, 0, 0), changed, snapshot=True)])
+
+    [letter] = letters(engine, pipeline)
+    assert (letter.id, letter.status, letter.attempts) == (first.id, "new", 2)
+    assert (letter.discard_reason, letter.position_order) == (None, "[9, 0, 0]")
+    assert '"longer"' in letter.event
 
 
 def test_checkpoint_and_kafka_offsets_commit_with_the_rows(
