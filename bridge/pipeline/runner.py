@@ -42,7 +42,7 @@ from bridge.capture.slots import replication_slots
 from bridge.checkpoint.store import Checkpoint, read_checkpoint
 from bridge.decode import DecodeSettings, RecordDecoder, read_column_types
 from bridge.decode.markers import transaction_topic
-from bridge.errors import BridgeError, ConfigError, database_message
+from bridge.errors import BridgeError, CaptureError, ConfigError, database_message
 from bridge.map import Mapping as CompiledMapping
 from bridge.map import MappingFileError, load_mapping
 from bridge.map.check import check_files
@@ -508,6 +508,7 @@ def _prepare_one(
 ) -> PreparedPipeline:
     connector = load_connector(pipeline.connector)
     source_url, target_url = _resolve_urls(config, pipeline, connector)
+    _warn_if_slot_busy(pipeline, connector, source_url)
     restart = _restart_problem(
         config, pipeline, connector, target_url, snapshot_again
     ) or _history_problem(config, pipeline, connector)
@@ -548,6 +549,34 @@ def _resolve_urls(
     if problems:
         raise ConfigError("\n".join([*problems, _NOT_STARTED]))
     return source_url, target_url
+
+
+def _warn_if_slot_busy(
+    pipeline: PipelineConfig, connector: ConnectorFile, source_url: str
+) -> None:
+    """Say so when the pipeline's replication slot is being read already.
+
+    Not a refusal: a bridge killed moments ago holds its slot until the server notices
+    (``wal_sender_timeout``), and Debezium waits for the slot to come free. But two
+    live readers of one slot take turns at it for ever.
+    """
+    if pipeline.transport != "embedded" or connector.kind != "postgres":
+        return
+    slot = connector.config.get("slot.name", "debezium")
+    try:
+        busy = any(s.name == slot and s.active for s in replication_slots(source_url))
+    except CaptureError:
+        return  # an unreachable source is reported by the mapping check
+    if busy:
+        log.warning(
+            "pipeline %s: replication slot %s is being read already: by another "
+            "bridge (one with another home: a second one with the same home is "
+            "refused), by Kafka Connect, or by a bridge killed less than "
+            "wal_sender_timeout ago; capture waits until the slot is free, and two "
+            "live readers would take turns at it, so stop the other one",
+            pipeline.name,
+            slot,
+        )
 
 
 def _restart_problem(
