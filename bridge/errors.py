@@ -16,6 +16,8 @@ what happens next, so an operator never has to guess.
 
 from __future__ import annotations
 
+import signal
+
 
 class BridgeError(Exception):
     """Base class of every error creditbridge raises on purpose."""
@@ -66,11 +68,5 @@ class StoppedWhileStarting(BaseException):
     """
 
     def __init__(self, signum: int) -> None:
-        self.signal_name = _signal_name(signum)
+        self.signal_name = signal.Signals(signum).name
         super().__init__(f"stopped by {self.signal_name} while starting")
-
-
-def _signal_name(signum: int) -> str:
-    import signal
-
-    return signal.Signals(signum).name
