@@ -133,6 +133,7 @@ def start_jvm(options: JvmOptions) -> None:
     A second call with other options logs a warning: the first options stay in force.
     """
     import jpype
+    import jpype.config
 
     with _start_lock:
         if jpype.isJVMStarted():
@@ -146,6 +147,11 @@ def start_jvm(options: JvmOptions) -> None:
             options.crash_dir.mkdir(parents=True, exist_ok=True)
 
         _launch(jpype, options.arguments(_LOG_CONFIG))
+        # At exit JPype would destroy the JVM, which waits for every non-daemon Java
+        # thread: a MySQL snapshot thread stopped mid-table never ends, and the
+        # process hung after "bridge stopped". The engines have stopped and flushed
+        # their offsets by then; the JVM ends with the process.
+        jpype.config.destroy_jvm = False
         _quiet_java_util_logging(jpype, options.log_level)
         _started_with.append(options)
         log.debug("JVM started with %s", options)

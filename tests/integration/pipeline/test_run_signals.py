@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from bridge_process import BridgeProcess
+from bridge_process import BridgeProcess, write_run_config
+
+from bridge.devenv.api import DevEnv
+from bridge.devenv.generator import seed_both
 
 pytestmark = pytest.mark.db
 
@@ -39,3 +43,35 @@ def test_a_sigterm_while_the_engines_start_stops_the_bridge_cleanly(
     assert lines[-1].endswith(" INFO bridge.pipeline.runner: bridge stopped")
     # Debezium's "Engine has failed" when closed mid-start is kept out of sight.
     assert [line for line in lines if "ERROR" in line] == []
+
+
+def test_a_stop_in_the_middle_of_a_large_snapshot_ends_the_process(
+    demo: DevEnv, tmp_path: Path
+) -> None:
+    """Pins: `bridge stopped` logged, then the process hung for ever: JPype destroying
+    the JVM at exit waited for Debezium's MySQL snapshot thread, which never ends."""
+    seed_both(demo, seed=1, count=100_000)
+    config, port = write_run_config(tmp_path, tmp_path / "home")
+    process = BridgeProcess(config, port, tmp_path).start()
+    try:
+        deadline = time.monotonic() + STOP_SECONDS
+        # A batch of NECIPS snapshot rows applied: its snapshot is under way.
+        while "position snapshot necips" not in process.output():
+            assert process.exit_code() is None, process.output()
+            assert time.monotonic() < deadline, process.output()
+            time.sleep(0.05)
+        process.terminate()
+
+        assert process.wait_exit(STOP_SECONDS) == 0
+    finally:
+        if process.exit_code() is None:
+            process.kill()
+    said = [
+        line.split(" INFO ", 1)[-1].split(" (", 1)[0]
+        for line in process.output().splitlines()
+        if "before its initial snapshot was over" in line
+    ]
+    assert (
+        "bridge.pipeline.runner: pipeline gsxt-to-xyzg stopped before its initial "
+        "snapshot was over" in said
+    ), process.output()
