@@ -8,14 +8,13 @@ pipelines ran before.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from bridge_process import BridgeProcess, write_run_config
+from bridge_process import BridgeProcess, wait_until, write_run_config
 
 from bridge.checkpoint.store import Checkpoint, read_checkpoint, write_checkpoint
 from bridge.devenv.api import DevEnv
@@ -213,7 +212,7 @@ def test_lost_mysql_schema_history_is_refused_and_recovery_mode_rebuilds_it(
         recovered.wait_ready()
         with mysql.begin() as connection:
             connection.execute(sa.text(INSERT_NECIPS_OUTCOME))
-        _wait_for_staged(pg, "XF-GSXT-520000-20240902-0042")
+        _wait_for_staged(pg, "XF-GSXT-520000-20240902-0042", recovered)
     finally:
         recovered.terminate()
     assert recovered.wait_exit() == 0
@@ -229,12 +228,11 @@ VALUES ('XF-GSXT-520000-20240902-0042', '92520102MA8H7LTP12',
 """
 
 
-def _wait_for_staged(pg: sa.Engine, number: str, timeout: float = 30.0) -> None:
+def _wait_for_staged(pg: sa.Engine, number: str, bridge: BridgeProcess) -> None:
     query = sa.text("SELECT count(*) FROM xyzg.xyxf_jg_gsxt WHERE xf_bh = :n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def staged() -> bool:
         with pg.connect() as connection:
-            if connection.execute(query, {"n": number}).scalar_one() == 1:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"{number} not in xyzg.xyxf_jg_gsxt after {timeout} s")
+            return connection.execute(query, {"n": number}).scalar_one() == 1
+
+    wait_until(staged, f"{number} in xyzg.xyxf_jg_gsxt", 30.0, bridge)

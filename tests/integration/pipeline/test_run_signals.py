@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bridge_process import BridgeProcess, write_run_config
+from bridge_process import BridgeProcess, wait_until, write_run_config
 
 from bridge.devenv.api import DevEnv
 from bridge.devenv.generator import seed_both
@@ -23,11 +22,12 @@ def test_a_sigterm_while_the_engines_start_stops_the_bridge_cleanly(
     """Pins: SIGTERM in the seconds the JVM and the engines start ended `run` with
     status 143, before capture had put in its signal handlers."""
     process = bridge()
-    deadline = time.monotonic() + STOP_SECONDS
-    while "bridge starting" not in process.output():
-        assert process.exit_code() is None, process.output()
-        assert time.monotonic() < deadline, process.output()
-        time.sleep(0.01)
+    wait_until(
+        lambda: "bridge starting" in process.output(),
+        "the bridge to start its engines",
+        STOP_SECONDS,
+        process,
+    )
 
     process.terminate()
 
@@ -54,12 +54,12 @@ def test_a_stop_in_the_middle_of_a_large_snapshot_ends_the_process(
     config, port = write_run_config(tmp_path, tmp_path / "home")
     process = BridgeProcess(config, port, tmp_path).start()
     try:
-        deadline = time.monotonic() + STOP_SECONDS
-        # A batch of NECIPS snapshot rows applied: its snapshot is under way.
-        while "position snapshot necips" not in process.output():
-            assert process.exit_code() is None, process.output()
-            assert time.monotonic() < deadline, process.output()
-            time.sleep(0.05)
+        wait_until(
+            lambda: "position snapshot necips" in process.output(),
+            "a batch of NECIPS snapshot rows (its snapshot under way)",
+            STOP_SECONDS,
+            process,
+        )
         process.terminate()
 
         assert process.wait_exit(STOP_SECONDS) == 0
