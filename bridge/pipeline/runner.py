@@ -696,14 +696,19 @@ def _snapshot_unfinished(home: Path, connector: ConnectorFile) -> bool:
     ``"snapshot_completed":false``; both keys go once it streams)."""
     if connector.config.get("snapshot.mode", "initial") in _NO_SNAPSHOT_MODES:
         return False
-    if not _has_offsets(home, connector.name):
+    stored = _stored_offsets(home, connector.name)
+    if stored is None:
         return True
-    stored = offsets_file(home, connector.name).read_bytes()
     return b'"snapshot":' in stored and b'"snapshot_completed":true' not in stored
 
 
 def _has_offsets(home: Path, connector: str) -> bool:
-    """Whether the engine's offset file under *home* holds offsets of *connector*.
+    """Whether the engine's offset file under *home* holds offsets of *connector*."""
+    return _stored_offsets(home, connector) is not None
+
+
+def _stored_offsets(home: Path, connector: str) -> bytes | None:
+    """The engine's offset file under *home*, if it holds offsets of *connector*.
 
     Kafka's ``FileOffsetBackingStore`` writes a serialized Java map whose keys are
     the JSON ``["<connector>", {partition}]``, stored as plain bytes.
@@ -711,8 +716,8 @@ def _has_offsets(home: Path, connector: str) -> bool:
     try:
         stored = offsets_file(home, connector).read_bytes()
     except FileNotFoundError:
-        return False
-    return f'["{connector}",'.encode() in stored
+        return None
+    return stored if f'["{connector}",'.encode() in stored else None
 
 
 def _stored_checkpoint(target_url: str, pipeline: str) -> Checkpoint | None:
